@@ -1,0 +1,1 @@
+"""baocao: reporting-reminder chatbot for Vietnamese government plans."""

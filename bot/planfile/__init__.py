@@ -1,0 +1,1 @@
+"""Plan files: parse, validate, load into storage and render."""

@@ -1,0 +1,1 @@
+"""Consolidation: status per item and agency, charts, XLSX/DOCX/CSV exports."""

@@ -1,0 +1,37 @@
+"""Typed settings from the environment and ``.env``, built once in the composition root.
+
+Secrets are ``SecretStr``: their value never appears in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
+
+    database_url: str = Field(default="sqlite:///baocao.db", alias="DATABASE_URL")
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field(default="https://api.telegram.org/bot",
+                                   alias="TELEGRAM_BASE_URL")
+    telegram_bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
+    zalo_bot_token: SecretStr | None = Field(default=None, alias="ZALO_BOT_TOKEN")
+    zalo_base_url: str = Field(default="https://bot-api.zaloplatforms.com",
+                               alias="ZALO_BASE_URL")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="BAOCAO_TIMEZONE")
+    tick_seconds: float = Field(default=60.0, gt=0, alias="BAOCAO_TICK_SECONDS")
+    invite_ttl_hours: int = Field(default=72, gt=0, alias="BAOCAO_INVITE_TTL_HOURS")
+    instance_name: str = Field(default="baocao-1", alias="BAOCAO_INSTANCE")
+    default_locale: str = Field(default="vi", alias="BAOCAO_LOCALE")
+
+    @field_validator("telegram_bot_token", "zalo_bot_token")
+    @classmethod
+    def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("is a placeholder; set the real token in the environment or .env")
+        return value
