@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from bot.core.invites import InviteError, create_invite
 from bot.database import open_database
 from bot.extract.cli import register as register_extract
 from bot.i18n import translator
+from bot.logs import setup_logging
 from bot.planfile.load import load_plan
 from bot.planfile.parse import PlanFileError, read_plan_file
 from bot.planfile.render import plan_document, plan_text
 from bot.reports.cli import register as register_reports
+from bot.run import core_config, run_bot
 from bot.settings import Settings
 from storage import repo
 from storage.db import session_scope
 
-app = typer.Typer(help="baocao: reporting reminders for Vietnamese government plans.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="baocao: reporting reminders for Vietnamese government plans.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 plan_app = typer.Typer(help="Plan files: load, show.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -79,6 +86,73 @@ def plan_show(
         typer.echo()
     else:
         typer.echo(plan_text(doc, translator(Settings().default_locale)))
+
+
+invite_app = typer.Typer(
+    help="Invitations for focal points, coordinators and admins.", no_args_is_help=True
+)
+app.add_typer(invite_app, name="invite")
+
+
+class RoleName(StrEnum):
+    focal = "focal"
+    coordinator = "coordinator"
+    admin = "admin"
+
+
+@invite_app.command("create")
+def invite_create(
+    agency: str = typer.Option(..., "--agency", help="Agency code from the plan file"),
+    role: RoleName = typer.Option(RoleName.focal, "--role"),
+    name: str | None = typer.Option(None, "--name", help="Person's name as it should appear"),
+    fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
+) -> None:
+    """Print a single-use, expiring invitation and its Telegram deep link."""
+    settings = Settings()
+    engine = open_database(settings)
+    try:
+        with session_scope(engine) as session:
+            invite = create_invite(
+                session,
+                agency_code=agency,
+                role=role.value,
+                name=name,
+                now=datetime.now(UTC),
+                ttl=timedelta(hours=settings.invite_ttl_hours),
+                bot_username=core_config(settings).bot_username,
+            )
+    except InviteError as exc:
+        raise fail(f"Cannot create the invitation: {exc}") from None
+    if fmt is OutputFormat.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "token": invite.token,
+                    "link": invite.link,
+                    "expires_at": invite.expires_at.isoformat(),
+                }
+            )
+        )
+    else:
+        typer.echo(
+            f"Invitation for {agency} ({role.value}), valid until "
+            f"{invite.expires_at.isoformat(timespec='minutes')}:\n"
+            f"  link:  {invite.link}\n  token: {invite.token}\n"
+            f"Send the link to the person; on Zalo they send the token as a message."
+        )
+
+
+@app.command("run")
+def run() -> None:
+    """Run the bot (Telegram long polling) with the settings from the environment or .env."""
+    settings = Settings()
+    setup_logging(instance=settings.instance_name, secrets=secret_values(settings))
+    run_bot(settings)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    tokens = (settings.telegram_bot_token, settings.zalo_bot_token)
+    return [t.get_secret_value() for t in tokens if t is not None]
 
 
 def main() -> None:  # pragma: no cover

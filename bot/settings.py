@@ -12,17 +12,16 @@ PLACEHOLDER_SECRETS = {"changeme", "change-me", "your-token-here", "xxx", "token
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_url: str = Field(default="sqlite:///baocao.db", alias="DATABASE_URL")
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_base_url: str = Field(default="https://api.telegram.org/bot",
-                                   alias="TELEGRAM_BASE_URL")
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL"
+    )
     telegram_bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
     zalo_bot_token: SecretStr | None = Field(default=None, alias="ZALO_BOT_TOKEN")
-    zalo_base_url: str = Field(default="https://bot-api.zaloplatforms.com",
-                               alias="ZALO_BASE_URL")
+    zalo_base_url: str = Field(default="https://bot-api.zaloplatforms.com", alias="ZALO_BASE_URL")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="BAOCAO_TIMEZONE")
     tick_seconds: float = Field(default=60.0, gt=0, alias="BAOCAO_TICK_SECONDS")
     invite_ttl_hours: int = Field(default=72, gt=0, alias="BAOCAO_INVITE_TTL_HOURS")

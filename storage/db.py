@@ -17,8 +17,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for ``url`` (``sqlite:///…`` or ``postgresql+psycopg://…``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs and
         # conditional claims; take it over so BEGIN is emitted when SQLAlchemy asks.

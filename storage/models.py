@@ -198,8 +198,9 @@ class Reminder(SQLModel, table=True):
     """
 
     __table_args__ = (
-        UniqueConstraint("item_id", "agency_id", "person_id", "kind", "offset_days",
-                         name="uq_reminder_key"),
+        UniqueConstraint(
+            "item_id", "agency_id", "person_id", "kind", "offset_days", name="uq_reminder_key"
+        ),
         Index("ix_reminder_due", "state", "send_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

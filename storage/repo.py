@@ -29,8 +29,9 @@ def plan_agencies(session: Session, *, plan_id: int) -> Sequence[tuple[Agency, A
     return session.exec(query).all()
 
 
-def plan_items(session: Session, *, plan_id: int,
-               include_archived: bool = False) -> Sequence[PlanItem]:
+def plan_items(
+    session: Session, *, plan_id: int, include_archived: bool = False
+) -> Sequence[PlanItem]:
     query = select(PlanItem).where(PlanItem.plan_id == plan_id)
     if not include_archived:
         query = query.where(col(PlanItem.archived_at).is_(None))

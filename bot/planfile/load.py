@@ -69,15 +69,21 @@ def _apply(row: SQLModel, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _upsert(session: Session, row: SQLModel | None, model: type[SQLModel],
-            values: dict[str, Any], report: LoadReport, label: str) -> Any:
+def _upsert(
+    session: Session,
+    row: SQLModel | None,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    report: LoadReport,
+    label: str,
+) -> Any:
     if row is None:
         row = model(**values)
         session.add(row)
         report.note(f"{label} created")
     elif _apply(row, values):
         if hasattr(row, "updated_at"):
-            row.updated_at = utcnow()  # type: ignore[attr-defined]
+            row.updated_at = utcnow()
         session.add(row)
         report.note(f"{label} updated")
     session.flush()
@@ -88,69 +94,110 @@ def _sync_groups(session: Session, spec: PlanFile, report: LoadReport) -> dict[s
     ids: dict[str, int] = {}
     for group in spec.groups:
         row = session.exec(select(AgencyGroup).where(AgencyGroup.code == group.code)).first()
-        row = _upsert(session, row, AgencyGroup, {"code": group.code, "name": group.name},
-                      report, "groups")
+        row = _upsert(
+            session, row, AgencyGroup, {"code": group.code, "name": group.name}, report, "groups"
+        )
         ids[group.code] = row.id
     return ids
 
 
-def _sync_agencies(session: Session, spec: PlanFile, groups: dict[str, int],
-                   report: LoadReport) -> dict[str, int]:
+def _sync_agencies(
+    session: Session, spec: PlanFile, groups: dict[str, int], report: LoadReport
+) -> dict[str, int]:
     ids: dict[str, int] = {}
     for agency in spec.agencies:
         row = session.exec(select(Agency).where(Agency.code == agency.code)).first()
-        values = {"code": agency.code, "name": agency.name, "short_name": agency.short_name,
-                  "group_id": groups.get(agency.group) if agency.group else None,
-                  "archived_at": None}
+        values = {
+            "code": agency.code,
+            "name": agency.name,
+            "short_name": agency.short_name,
+            "group_id": groups.get(agency.group) if agency.group else None,
+            "archived_at": None,
+        }
         row = _upsert(session, row, Agency, values, report, "agencies")
         ids[agency.code] = row.id
     return ids
 
 
-def _sync_plan(session: Session, spec: PlanFile, agencies: dict[str, int],
-               source_file: str | None, report: LoadReport) -> Plan:
+def _sync_plan(
+    session: Session,
+    spec: PlanFile,
+    agencies: dict[str, int],
+    source_file: str | None,
+    report: LoadReport,
+) -> Plan:
     header = spec.plan
     row = session.exec(select(Plan).where(Plan.code == header.code)).first()
     values = {
-        "code": header.code, "title": header.title, "issuer": header.issuer,
-        "place": header.place, "issued_on": header.issued_on, "year": spec.year,
-        "coordinator_agency_id": agencies.get(header.coordinator) if header.coordinator
-        else None,
+        "code": header.code,
+        "title": header.title,
+        "issuer": header.issuer,
+        "place": header.place,
+        "issued_on": header.issued_on,
+        "year": spec.year,
+        "coordinator_agency_id": agencies.get(header.coordinator) if header.coordinator else None,
         "policy_json": _json(spec.reminders.overrides()),
-        "source_file": header.source or source_file, "archived_at": None,
+        "source_file": header.source or source_file,
+        "archived_at": None,
     }
-    return _upsert(session, row, Plan, values, report, "plan")  # type: ignore[no-any-return]
+    plan: Plan = _upsert(session, row, Plan, values, report, "plan")
+    return plan
 
 
-def _sync_plan_agencies(session: Session, plan: Plan, agencies: dict[str, int],
-                        report: LoadReport) -> None:
-    existing = {link.agency_id: link for link in
-                session.exec(select(PlanAgency).where(PlanAgency.plan_id == plan.id))}
-    _sync_links(session, existing, set(agencies.values()),
-                lambda agency_id: PlanAgency(plan_id=plan.id, agency_id=agency_id),
-                report, "plan agencies")
+def _sync_plan_agencies(
+    session: Session, plan: Plan, agencies: dict[str, int], report: LoadReport
+) -> None:
+    plan_id = plan.id
+    assert plan_id is not None  # flushed by _sync_plan
+    existing = {
+        link.agency_id: link
+        for link in session.exec(select(PlanAgency).where(PlanAgency.plan_id == plan_id))
+    }
+    _sync_links(
+        session,
+        existing,
+        set(agencies.values()),
+        lambda agency_id: PlanAgency(plan_id=plan_id, agency_id=agency_id),
+        report,
+        "plan agencies",
+    )
 
 
-def _sync_items(session: Session, plan: Plan, spec: PlanFile, agencies: dict[str, int],
-                report: LoadReport) -> None:
-    existing = {item.code: item for item in
-                session.exec(select(PlanItem).where(PlanItem.plan_id == plan.id))}
+def _sync_items(
+    session: Session, plan: Plan, spec: PlanFile, agencies: dict[str, int], report: LoadReport
+) -> None:
+    existing = {
+        item.code: item
+        for item in session.exec(select(PlanItem).where(PlanItem.plan_id == plan.id))
+    }
     for position, item in enumerate(spec.items):
         values = {
-            "plan_id": plan.id, "code": item.code, "kind": item.kind, "title": item.title,
-            "section": item.section, "description": item.description,
-            "starts": item.starts, "due": item.due, "position": position,
-            "policy_json": _json(_item_policy(item)), "archived_at": None,
+            "plan_id": plan.id,
+            "code": item.code,
+            "kind": item.kind,
+            "title": item.title,
+            "section": item.section,
+            "description": item.description,
+            "starts": item.starts,
+            "due": item.due,
+            "position": position,
+            "policy_json": _json(_item_policy(item)),
+            "archived_at": None,
         }
-        row = _upsert(session, existing.pop(item.code, None), PlanItem, values, report,
-                      "items")
+        row = _upsert(session, existing.pop(item.code, None), PlanItem, values, report, "items")
         wanted = {agencies[code] for code in spec.expand_agencies(item.agencies)}
-        links = {link.agency_id: link for link in
-                 session.exec(select(ItemAgency).where(ItemAgency.item_id == row.id))}
-        _sync_links(session, links, wanted,
-                    lambda agency_id, item_id=row.id: ItemAgency(item_id=item_id,
-                                                                 agency_id=agency_id),
-                    report, "assignments")
+        links = {
+            link.agency_id: link
+            for link in session.exec(select(ItemAgency).where(ItemAgency.item_id == row.id))
+        }
+        _sync_links(
+            session,
+            links,
+            wanted,
+            lambda agency_id, item_id=row.id: ItemAgency(item_id=item_id, agency_id=agency_id),
+            report,
+            "assignments",
+        )
     now = utcnow()
     for gone in existing.values():
         if gone.archived_at is None:
@@ -159,8 +206,14 @@ def _sync_items(session: Session, plan: Plan, spec: PlanFile, agencies: dict[str
             report.note("items archived")
 
 
-def _sync_links(session: Session, existing: dict[int, Any], wanted: set[int],
-                make: Any, report: LoadReport, label: str) -> None:
+def _sync_links(
+    session: Session,
+    existing: dict[int, Any],
+    wanted: set[int],
+    make: Any,
+    report: LoadReport,
+    label: str,
+) -> None:
     """Create missing link rows, un-archive returning ones, archive the ones left out."""
     now = utcnow()
     for agency_id in wanted:

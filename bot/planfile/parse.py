@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.planfile.schema import PlanFile
+from bot.planfile.schema import FieldErrors, PlanFile
 
 MAX_PLAN_FILE_BYTES = 5 * 1024 * 1024
 
@@ -64,17 +64,19 @@ def read_plan_file(path: Path) -> PlanFile:
 
 
 def parse_plan_text(text: str, name: str = "<plan>") -> PlanFile:
+    """Parse and validate plan text; ``name`` is the file name used in error messages."""
     try:
         root = yaml.compose(text, Loader=_PlanLoader)
-        data = yaml.load(text, Loader=_PlanLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_PlanLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise PlanFileError(name, [Problem("", line, f"YAML syntax error: {reason}")]) from None
+        raise PlanFileError(name, [_syntax_problem(exc)]) from None
     if not isinstance(data, dict):
-        raise PlanFileError(name, [Problem("", 1, "expected a mapping with 'plan', "
-                                                  "'agencies' and 'items'")])
+        raise PlanFileError(
+            name, [Problem("", 1, "expected a mapping with 'plan', 'agencies' and 'items'")]
+        )
+    duplicates = _duplicate_keys(root)
+    if duplicates:
+        raise PlanFileError(name, duplicates)
     lines = _line_map(root)
     try:
         return PlanFile.model_validate(data)
@@ -82,14 +84,57 @@ def parse_plan_text(text: str, name: str = "<plan>") -> PlanFile:
         raise PlanFileError(name, _problems(exc, lines)) from None
 
 
+def _syntax_problem(exc: yaml.YAMLError) -> Problem:
+    """The line YAML stopped at, plus the line of the construct it was reading if different."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    message = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 1 != line:
+        message += f" ({context} on line {context_mark.line + 1})"
+    return Problem("", line, message)
+
+
 def _problems(exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         cause = (error.get("ctx") or {}).get("error")
-        loc = loc + tuple(getattr(cause, "path", ()))
-        message = str(cause) if cause is not None else error["msg"]
-        problems.append(Problem(_dotted(loc), _nearest_line(loc, lines), message))
+        if isinstance(cause, FieldErrors):
+            found = [(loc + path, message) for path, message in cause.problems]
+        else:
+            found = [(loc, str(cause) if cause is not None else error["msg"])]
+        problems += [
+            Problem(_dotted(where), _nearest_line(where, lines), message)
+            for where, message in found
+        ]
+    return problems
+
+
+def _duplicate_keys(node: yaml.Node | None, path: tuple[Any, ...] = ()) -> list[Problem]:
+    """Keys given twice in one mapping. YAML keeps only the last one, silently; a second
+    ``items:`` block would then archive every item of the first, so it is an error here."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[Any, int] = {}
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                continue
+            line = key.start_mark.line + 1
+            if key.value in first:
+                problems.append(
+                    Problem(
+                        _dotted((*path, key.value)),
+                        line,
+                        f"duplicate key {key.value!r} (first on line {first[key.value]})",
+                    )
+                )
+            else:
+                first[key.value] = line
+            problems += _duplicate_keys(value, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value in enumerate(node.value):
+            problems += _duplicate_keys(value, (*path, index))
     return problems
 
 

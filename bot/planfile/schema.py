@@ -10,34 +10,53 @@ import re
 from datetime import date, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 ALL_AGENCIES = "all"
 GROUP_PREFIX = "group:"
 
+FieldProblem = tuple[tuple[str | int, ...], str]  # (path inside the model, message)
+
+
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
 
 def _parse_date(value: object) -> object:
-    """Accept ISO ``2021-05-30`` and Vietnamese ``30/05/2021``; let pydantic judge the rest."""
-    if isinstance(value, str):
-        text = value.strip()
-        match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            try:
-                return date(year, month, day)
-            except ValueError as exc:
-                raise ValueError(f"{text!r} is not a real date ({exc})") from None
-        try:
-            return date.fromisoformat(text)
-        except ValueError as exc:
-            raise ValueError(f"{text!r} is not a real date ({exc})") from None
-    return value
+    """Accept ISO ``2021-05-30`` and Vietnamese ``30/05/2021``, nothing else.
+
+    Anything else is refused with the two accepted forms in the message: a bare number
+    would otherwise pass as a Unix timestamp, and ``2021-W21-7`` as an ISO week date.
+    """
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if match := ISO_DATE.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := VN_DATE.fullmatch(text):
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        raise ValueError(f"{text!r} is not a date; write 2021-05-30 or 30/05/2021")
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date ({exc})") from None
 
 
 def _parse_time(value: object) -> object:
-    if isinstance(value, int):  # YAML 1.1 reads 08:00 as the sexagesimal 480
-        return time(value // 60, value % 60)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:00 as the sexagesimal number 480.
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    return value
+
+
+def _check_quiet_hours(value: str) -> str:
+    """``21:00-07:00``: two real times of day (the window may cross midnight)."""
+    for part in value.split("-"):
+        hour, minute = (int(n) for n in part.split(":"))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{part!r} in {value!r} is not a time of day")
     return value
 
 
@@ -57,7 +76,12 @@ class PolicySpec(Strict):
     after_days: list[Annotated[int, Field(ge=1, le=365)]] | None = None
     at: LocalTime | None = None
     working_days_only: bool | None = None
-    quiet_hours: Annotated[str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")] | None = None
+    quiet_hours: (
+        Annotated[
+            str, Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$"), AfterValidator(_check_quiet_hours)
+        ]
+        | None
+    ) = None
     escalate_after_working_days: Annotated[int, Field(ge=0, le=60)] | None = None
 
     def overrides(self) -> dict[str, object]:
@@ -69,11 +93,11 @@ class PlanHeader(Strict):
     code: Annotated[str, Field(min_length=1, max_length=64)]
     title: Annotated[str, Field(min_length=1)]
     issuer: Annotated[str, Field(min_length=1, max_length=255)]
-    place: str | None = None
+    place: Annotated[str, Field(max_length=128)] | None = None
     issued_on: PlanDate
     year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     coordinator: Code | None = None
-    source: str | None = None
+    source: Annotated[str, Field(max_length=512)] | None = None
 
 
 class GroupSpec(Strict):
@@ -84,7 +108,7 @@ class GroupSpec(Strict):
 class AgencySpec(Strict):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=255)]
-    short_name: str | None = None
+    short_name: Annotated[str, Field(max_length=128)] | None = None
     group: Code | None = None
 
 
@@ -92,27 +116,36 @@ class ItemSpec(Strict):
     code: Code
     kind: Literal["report", "task", "event"]
     title: Annotated[str, Field(min_length=1)]
-    section: str | None = None
+    section: Annotated[str, Field(max_length=32)] | None = None
     description: str | None = None
     starts: PlanDate | None = None
     due: PlanDate | None = None
     agencies: list[str] = Field(min_length=1)
     reminders: PolicySpec | None = None
     notices: list[Annotated[str, Field(min_length=1, max_length=4000)]] = Field(
-        default_factory=list)
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _dates_make_sense(self) -> ItemSpec:
         if self.starts is not None and self.due is None:
-            raise ValueError("a window needs both 'starts' and 'due'")
+            raise FieldErrors([(("due",), "a window needs both 'starts' and 'due'")])
         if self.starts is not None and self.due is not None and self.due < self.starts:
-            raise ValueError(
-                f"the window ends ({self.due.isoformat()}) before it starts "
-                f"({self.starts.isoformat()})")
+            raise FieldErrors(
+                [
+                    (
+                        ("due",),
+                        f"the window ends ({self.due.isoformat()}) before it starts "
+                        f"({self.starts.isoformat()})",
+                    )
+                ]
+            )
         if self.kind == "report" and self.due is None:
-            raise ValueError("a report needs a 'due' date")
+            raise FieldErrors([(("due",), "a report needs a 'due' date")])
         if self.kind == "event" and self.starts is None:
-            raise ValueError("an event needs 'starts' (and 'due' for the end of its window)")
+            raise FieldErrors(
+                [(("starts",), "an event needs 'starts' (and 'due' for the end of its window)")]
+            )
         return self
 
 
@@ -125,23 +158,33 @@ class PlanFile(Strict):
 
     @model_validator(mode="after")
     def _references_hold(self) -> PlanFile:
-        _no_duplicates("groups", [g.code for g in self.groups])
-        _no_duplicates("agencies", [a.code for a in self.agencies])
-        _no_duplicates("items", [i.code for i in self.items])
+        """Codes are unique and every reference names something in this file (all reported)."""
+        problems = [
+            *_duplicates("groups", [g.code for g in self.groups]),
+            *_duplicates("agencies", [a.code for a in self.agencies]),
+            *_duplicates("items", [i.code for i in self.items]),
+        ]
         groups = {g.code for g in self.groups}
         agencies = {a.code for a in self.agencies}
         for index, agency in enumerate(self.agencies):
             if agency.group is not None and agency.group not in groups:
-                raise _RefError(("agencies", index, "group"),
-                                f"unknown group code {agency.group!r}")
+                problems.append(
+                    (("agencies", index, "group"), f"unknown group code {agency.group!r}")
+                )
         if self.plan.coordinator is not None and self.plan.coordinator not in agencies:
-            raise _RefError(("plan", "coordinator"),
-                            f"unknown agency code {self.plan.coordinator!r}")
+            problems.append(
+                (("plan", "coordinator"), f"unknown agency code {self.plan.coordinator!r}")
+            )
         for index, item in enumerate(self.items):
-            for pos, ref in enumerate(item.agencies):
-                if not _reference_known(ref, agencies, groups):
-                    raise _RefError(("items", index, "agencies", pos),
-                                    f"unknown agency code {ref!r}")
+            problems += _reference_problems(index, item.agencies, agencies, groups)
+        if not problems:
+            for index, item in enumerate(self.items):
+                if not self.expand_agencies(item.agencies):
+                    problems.append(
+                        (("items", index, "agencies"), "names no agency (is the group empty?)")
+                    )
+        if problems:
+            raise FieldErrors(problems)
         return self
 
     @property
@@ -162,26 +205,45 @@ class PlanFile(Strict):
         return list(dict.fromkeys(wanted))
 
 
-def _reference_known(ref: str, agencies: set[str], groups: set[str]) -> bool:
-    if ref == ALL_AGENCIES:
-        return True
-    if ref.startswith(GROUP_PREFIX):
-        return ref.removeprefix(GROUP_PREFIX) in groups
-    return ref in agencies
+def _reference_problems(
+    index: int, refs: list[str], agencies: set[str], groups: set[str]
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for pos, ref in enumerate(refs):
+        path = ("items", index, "agencies", pos)
+        if ref == ALL_AGENCIES:
+            continue
+        if ref.startswith(GROUP_PREFIX):
+            if ref.removeprefix(GROUP_PREFIX) not in groups:
+                problems.append((path, f"unknown group code {ref.removeprefix(GROUP_PREFIX)!r}"))
+        elif ref not in agencies:
+            problems.append((path, f"unknown agency code {ref!r}"))
+    return problems
 
 
-def _no_duplicates(section: str, codes: list[str]) -> None:
-    seen: set[str] = set()
+def _duplicates(section: str, codes: list[str]) -> list[FieldProblem]:
+    first: dict[str, int] = {}
+    problems: list[FieldProblem] = []
     for index, code in enumerate(codes):
-        if code in seen:
-            raise _RefError((section, index, "code"), f"duplicate code {code!r}")
-        seen.add(code)
+        if code in first:
+            problems.append(
+                (
+                    (section, index, "code"),
+                    f"duplicate code {code!r} (first used at {section}[{first[code]}])",
+                )
+            )
+        else:
+            first[code] = index
+    return problems
 
 
-class _RefError(ValueError):
-    """A cross-reference error that knows the path of the offending field."""
+class FieldErrors(ValueError):
+    """Errors found by a model-level check, each with the path of the offending field.
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
+    Raised from a validator, pydantic reports it at the model's location; ``parse`` adds
+    each ``path`` to that location so the admin sees ``items[2].due``, not ``items[2]``.
+    """
 
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems

@@ -1,0 +1,89 @@
+"""Build and run the python-telegram-bot ``Application`` around the core.
+
+PTB does the transport (long polling, retries on the connection, parsing); the core does
+everything else. No ConversationHandler and no pickle persistence: dialogue state is in
+the database (DESIGN.md, principle 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.telegram.convert import to_inbound
+from bot.channels.telegram.render import perform
+from bot.core.commands import COMMANDS
+from bot.core.engine import Core
+from bot.i18n import translator
+
+log = logging.getLogger(__name__)
+Hook = Callable[[Application], Awaitable[None]]
+
+
+def build_application(
+    core: Core,
+    *,
+    token: str,
+    base_url: str,
+    on_start: Hook | None = None,
+    on_stop: Hook | None = None,
+) -> Application:
+    """The PTB application: one handler for every update, commands registered at start."""
+
+    async def post_init(app: Application) -> None:
+        await register_commands(app)
+        if on_start is not None:
+            await on_start(app)
+
+    async def post_shutdown(app: Application) -> None:
+        if on_stop is not None:
+            await on_stop(app)
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    app = builder.build()
+    app.add_handler(TypeHandler(Update, _handler(core)))
+    app.add_error_handler(_log_error)
+    return app
+
+
+def _handler(
+    core: Core,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        event = to_inbound(update)
+        if event is None:
+            return
+        actions = await asyncio.to_thread(core.handle, event)
+        for action in actions:
+            try:
+                await perform(context.bot, action)
+            except TelegramError as exc:  # one failed reply must not stop the others
+                log.warning("reply to chat %s failed: %s", event.chat_id, exc)
+
+    return handle
+
+
+async def register_commands(app: Application) -> None:
+    """setMyCommands: Vietnamese descriptions by default, English for English clients."""
+    for locale, language_code in (("vi", None), ("en", "en")):
+        t = translator(locale)
+        commands = [BotCommand(c.name, t._(c.description)) for c in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=language_code)
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("update handling failed: %s", context.error, exc_info=context.error)

@@ -1,0 +1,1 @@
+"""The channel-neutral conversation core. It never imports ``telegram`` (ruff TID251)."""

@@ -1,0 +1,32 @@
+"""Match a typed answer to one of the offered choices: ``2``, ``Hoàn thành`` or ``hoan thanh``."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+from bot.core.replies import Choice
+
+
+def fold(text: str) -> str:
+    """Lower-case, drop Vietnamese diacritics (đ → d) and zero-width characters, squeeze spaces."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Cf"))
+    return " ".join(kept.lower().split())
+
+
+def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
+    """The choice ``text`` selects, or None. Numbers are 1-based, as they are shown."""
+    answer = fold(text).rstrip(".)")
+    if answer.isdigit():
+        index = int(answer) - 1
+        return choices[index] if 0 <= index < len(choices) else None
+    for choice in choices:
+        if fold(choice.label) == answer:
+            return choice
+    return None
+
+
+def numbered(choices: Sequence[Choice]) -> str:
+    """The choices as numbered lines, for channels without buttons."""
+    return "\n".join(f"{n}. {c.label}" for n, c in enumerate(choices, start=1))

@@ -1,0 +1,50 @@
+"""The audit log: who tried what, and how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import AuditLog
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    outcome: str,
+    person_id: int | None = None,
+    channel: str | None = None,
+    chat_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            action=action,
+            outcome=outcome,
+            person_id=person_id,
+            channel=channel,
+            chat_id=chat_id,
+            detail=detail,
+        )
+    )
+
+
+def count_since(
+    session: Session, *, action: str, outcome: str, channel: str, chat_id: str, since: datetime
+) -> int:
+    """How many matching entries this chat produced since ``since`` (for rate limits)."""
+    query = (
+        select(func.count())
+        .select_from(AuditLog)
+        .where(
+            AuditLog.action == action,
+            AuditLog.outcome == outcome,
+            AuditLog.channel == channel,
+            AuditLog.chat_id == chat_id,
+            col(AuditLog.at) >= since,
+        )
+    )
+    return int(session.exec(query).one())

@@ -1,0 +1,45 @@
+"""Dialogue state per chat, with a version so a stale writer or an old button loses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from storage.models import DialogueState
+from storage.types import utcnow
+
+
+def load_dialogue(session: Session, *, channel: str, chat_id: str) -> DialogueState | None:
+    return session.get(DialogueState, (channel, chat_id))
+
+
+def save_dialogue(
+    session: Session, *, channel: str, chat_id: str, step: str, data: dict[str, Any]
+) -> DialogueState:
+    """Start or advance the dialogue; every save bumps ``version``."""
+    row = session.get(DialogueState, (channel, chat_id))
+    if row is None:
+        row = DialogueState(channel=channel, chat_id=chat_id, step=step, version=0)
+    row.step = step
+    row.data_json = json.dumps(data, ensure_ascii=False)
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def clear_dialogue(session: Session, *, channel: str, chat_id: str) -> bool:
+    """End the dialogue (the row stays, at step ``idle``, so versions keep increasing)."""
+    row = session.get(DialogueState, (channel, chat_id))
+    if row is None or row.step == "idle":
+        return False
+    save_dialogue(session, channel=channel, chat_id=chat_id, step="idle", data={})
+    return True
+
+
+def dialogue_data(row: DialogueState) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(row.data_json or "{}")
+    return data

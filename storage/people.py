@@ -1,0 +1,67 @@
+"""People, their chats and invitations (keyword-only, session first, no commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from storage.models import Agency, ChannelIdentity, Invite, Person
+
+
+def person_by_chat(session: Session, *, channel: str, chat_id: str) -> Person | None:
+    """The active person bound to this chat, if any."""
+    query = (
+        select(Person)
+        .join(ChannelIdentity, col(ChannelIdentity.person_id) == Person.id)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.chat_id == chat_id,
+            col(Person.archived_at).is_(None),
+        )
+    )
+    return session.exec(query).first()
+
+
+def identities(session: Session, *, person_ids: Sequence[int]) -> list[ChannelIdentity]:
+    """Reachable chats of these people (blocked ones left out)."""
+    query = select(ChannelIdentity).where(
+        col(ChannelIdentity.person_id).in_(person_ids), col(ChannelIdentity.blocked_at).is_(None)
+    )
+    return list(session.exec(query.order_by(col(ChannelIdentity.id))))
+
+
+def agency_by_code(session: Session, *, code: str) -> Agency | None:
+    return session.exec(select(Agency).where(Agency.code == code)).first()
+
+
+def people_of_agency(
+    session: Session, *, agency_id: int, roles: Sequence[str] | None = None
+) -> list[Person]:
+    query = select(Person).where(Person.agency_id == agency_id, col(Person.archived_at).is_(None))
+    if roles:
+        query = query.where(col(Person.role).in_(roles))
+    return list(session.exec(query.order_by(col(Person.id))))
+
+
+def invite_by_hash(session: Session, *, token_hash: str) -> Invite | None:
+    return session.exec(select(Invite).where(Invite.token_hash == token_hash)).first()
+
+
+def claim_invite(session: Session, *, invite_id: int, person_id: int, now: datetime) -> bool:
+    """Mark the invite used, only if it still is unused and unexpired (one winner in a race)."""
+    result = session.execute(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite_id, col(Invite.used_at).is_(None), col(Invite.expires_at) > now
+        )
+        .values(used_at=now, person_id=person_id)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def agency_name(session: Session, *, agency_id: int) -> str:
+    agency = session.get(Agency, agency_id)
+    return agency.name if agency else "?"
