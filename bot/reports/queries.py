@@ -1,0 +1,187 @@
+"""Read queries behind the reports. Keyword-only, take the session, never commit.
+
+The status of a plan is read with a fixed number of statements whatever the number of
+agencies: the latest update of every (item, agency) assignment is found by a correlated
+``ORDER BY created_at DESC LIMIT 1`` subquery, one index seek per assignment on
+``ix_update_item_agency_time (item_id, agency_id, created_at)``; "was it done by the due
+date" is an ``EXISTS`` bounded by the same index to the updates before the due date's end.
+Neither scans the history of the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, literal, null, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+from sqlmodel import select as select_rows
+
+from storage.models import (
+    Agency,
+    AgencyGroup,
+    ItemAgency,
+    ItemKind,
+    Person,
+    PlanAgency,
+    PlanItem,
+    ProgressUpdate,
+    Role,
+    Status,
+)
+from storage.types import UTCDateTime
+
+REPORTED_KINDS = (ItemKind.REPORT.value, ItemKind.TASK.value)
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """One active (item, agency) assignment with the agency's latest update, if any."""
+
+    item_id: int
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    agency_short_name: str | None
+    group_name: str | None
+    status: str | None
+    note: str | None
+    updated_at: datetime | None
+    done_by_due: bool | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One stored progress update, with the names a reader needs."""
+
+    id: int
+    created_at: datetime
+    item_code: str
+    item_title: str
+    agency_code: str
+    agency_name: str
+    person_name: str | None
+    status: str
+    note: str | None
+    channel: str | None
+
+
+def reported_items(session: Session, *, plan_id: int,
+                   item_code: str | None = None) -> Sequence[PlanItem]:
+    """Active report and task items of a plan (events are not reported on), in plan order."""
+    query = select_rows(PlanItem).where(PlanItem.plan_id == plan_id,
+                                   col(PlanItem.archived_at).is_(None),
+                                   col(PlanItem.kind).in_(REPORTED_KINDS))
+    if item_code is not None:
+        query = query.where(PlanItem.code == item_code)
+    return session.exec(query.order_by(col(PlanItem.position), col(PlanItem.id))).all()
+
+
+def plan_agency(session: Session, *, plan_id: int, code: str) -> Agency | None:
+    """The active agency ``code`` when it takes part in the plan."""
+    query = (select_rows(Agency)
+             .join(PlanAgency, col(PlanAgency.agency_id) == Agency.id)
+             .where(PlanAgency.plan_id == plan_id, col(PlanAgency.archived_at).is_(None),
+                    Agency.code == code, col(Agency.archived_at).is_(None)))
+    return session.exec(query).first()
+
+
+def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
+                          due_ends: Mapping[int, datetime],
+                          agency_id: int | None = None) -> list[AssignmentRow]:
+    """Every active assignment of ``item_ids`` with its latest update (one statement).
+
+    ``due_ends`` maps an item id to the instant its due date ends; for those items
+    ``done_by_due`` tells whether a ``done`` update was stored before that instant.
+    """
+    if not item_ids:
+        return []
+    latest = aliased(ProgressUpdate)
+    query = (
+        select(col(ItemAgency.item_id), col(ItemAgency.agency_id), col(Agency.code),
+               col(Agency.name), col(Agency.short_name), col(AgencyGroup.name),
+               col(latest.status), col(latest.note), col(latest.created_at),
+               _done_by_due(due_ends))
+        .join(Agency, col(Agency.id) == ItemAgency.agency_id)
+        .outerjoin(AgencyGroup, col(AgencyGroup.id) == Agency.group_id)
+        .outerjoin(latest, col(latest.id) == _latest_update_id())
+        .where(col(ItemAgency.item_id).in_(item_ids), col(ItemAgency.archived_at).is_(None),
+               col(Agency.archived_at).is_(None))
+        .order_by(col(ItemAgency.item_id), col(Agency.id))
+    )
+    if agency_id is not None:
+        query = query.where(col(ItemAgency.agency_id) == agency_id)
+    return [AssignmentRow(*row) for row in session.execute(query)]
+
+
+def _latest_update_id() -> ColumnElement[int]:
+    """Correlated scalar subquery: the id of the assignment's newest update (an index seek)."""
+    update = aliased(ProgressUpdate)
+    return (select(col(update.id))
+            .where(col(update.item_id) == ItemAgency.item_id,
+                   col(update.agency_id) == ItemAgency.agency_id)
+            .order_by(col(update.created_at).desc(), col(update.id).desc())
+            .limit(1).correlate(ItemAgency).scalar_subquery())
+
+
+def _done_by_due(due_ends: Mapping[int, datetime]) -> ColumnElement[Any]:
+    """``EXISTS`` a ``done`` update before the due date's end; NULL for items without one.
+
+    The ``CASE`` keeps the subquery from running for items without a due date.
+    """
+    if not due_ends:
+        return null()
+    update = aliased(ProgressUpdate)
+    end = case({item_id: literal(instant, UTCDateTime()) for item_id, instant in due_ends.items()},
+               value=ItemAgency.item_id)
+    done = exists().where(and_(col(update.item_id) == ItemAgency.item_id,
+                               col(update.agency_id) == ItemAgency.agency_id,
+                               col(update.created_at) < end,
+                               col(update.status) == Status.DONE.value)).correlate(ItemAgency)
+    return case((col(ItemAgency.item_id).in_(list(due_ends)), done), else_=null())
+
+
+def focal_points(session: Session, *, item_ids: Sequence[int]) -> dict[int, list[str]]:
+    """agency id → names of its active focal points, for agencies assigned to ``item_ids``."""
+    if not item_ids:
+        return {}
+    assigned = select(col(ItemAgency.agency_id)).where(col(ItemAgency.item_id).in_(item_ids),
+                                                  col(ItemAgency.archived_at).is_(None))
+    query = (select_rows(Person.agency_id, Person.name)
+             .where(col(Person.role) == Role.FOCAL.value, col(Person.archived_at).is_(None),
+                    col(Person.agency_id).in_(assigned))
+             .order_by(col(Person.id)))
+    found: dict[int, list[str]] = {}
+    for agency_id, name in session.exec(query):
+        found.setdefault(agency_id, []).append(name)
+    return found
+
+
+def update_history(session: Session, *, plan_id: int, item_code: str | None = None,
+                   since: datetime | None = None,
+                   until: datetime | None = None) -> list[HistoryRow]:
+    """Every stored update of the plan, oldest first; ``since`` inclusive, ``until`` exclusive.
+
+    Updates of archived items are history too and are included.
+    """
+    query = (
+        select(col(ProgressUpdate.id), col(ProgressUpdate.created_at), col(PlanItem.code),
+               col(PlanItem.title), col(Agency.code), col(Agency.name), col(Person.name),
+               col(ProgressUpdate.status), col(ProgressUpdate.note),
+               col(ProgressUpdate.channel))
+        .join(PlanItem, col(PlanItem.id) == ProgressUpdate.item_id)
+        .join(Agency, col(Agency.id) == ProgressUpdate.agency_id)
+        .outerjoin(Person, col(Person.id) == ProgressUpdate.person_id)
+        .where(col(PlanItem.plan_id) == plan_id)
+        .order_by(col(ProgressUpdate.created_at), col(ProgressUpdate.id))
+    )
+    if item_code is not None:
+        query = query.where(col(PlanItem.code) == item_code)
+    if since is not None:
+        query = query.where(col(ProgressUpdate.created_at) >= since)
+    if until is not None:
+        query = query.where(col(ProgressUpdate.created_at) < until)
+    return [HistoryRow(*row) for row in session.execute(query)]

@@ -1,0 +1,206 @@
+"""The status of a plan: the one model behind ``/status``, ``baocao status`` and the exports.
+
+Policies (all relative to the ``now`` passed in; dates are civil dates in Asia/Ho_Chi_Minh):
+
+- an agency's status on an item is its latest update (by ``created_at``), or ``no_update``;
+- an item with a due date is *overdue* for an agency when today (local) is after the due
+  date and the agency's latest status is not ``done``; tasks without a due date never are;
+- an agency is *on time* on an item when a ``done`` update was stored by the end of the
+  due date (local); *late* when its first ``done`` came after it, or when the due date has
+  passed without one; undecided (``None``) before that, and for items without a due date;
+- event items are not reported on; archived items and assignments are left out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+
+from sqlmodel import Session
+
+from bot.i18n import TZ
+from bot.reports import queries
+from storage.models import Agency, ItemKind, Plan, PlanItem, Status
+
+NO_UPDATE = "no_update"
+STATUSES: tuple[str, ...] = (Status.DONE.value, Status.IN_PROGRESS.value, Status.BLOCKED.value,
+                             Status.NOT_STARTED.value, NO_UPDATE)
+
+
+class UnknownCode(LookupError):
+    """An item or agency code that is not (or not reported on) in the plan."""
+
+
+@dataclass(frozen=True)
+class AgencyStatus:
+    """Where one agency stands on one item."""
+
+    code: str
+    name: str
+    group: str | None
+    focal_points: list[str]
+    status: str  # one of STATUSES
+    note: str | None
+    updated_at: datetime | None
+    overdue: bool
+    on_time: bool | None
+    short_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The short name when there is one (lists on a phone), else the name."""
+        return self.short_name or self.name
+
+    @property
+    def reported(self) -> bool:
+        return self.status != NO_UPDATE
+
+
+@dataclass
+class ItemStatus:
+    """One report or task item with every assigned agency's status."""
+
+    code: str
+    title: str
+    kind: str
+    section: str | None
+    due: date | None
+    starts: date | None
+    agencies: list[AgencyStatus] = field(default_factory=list)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Agencies per status, every status of ``STATUSES`` present (zero included)."""
+        found = Counter(a.status for a in self.agencies)
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    @property
+    def is_report(self) -> bool:
+        return self.kind == ItemKind.REPORT.value
+
+    def with_status(self, status: str) -> list[AgencyStatus]:
+        return [a for a in self.agencies if a.status == status]
+
+    @property
+    def overdue(self) -> list[AgencyStatus]:
+        return [a for a in self.agencies if a.overdue]
+
+
+@dataclass
+class PlanStatus:
+    """A plan's status at ``now``, possibly narrowed to one item or one agency."""
+
+    code: str
+    title: str
+    issuer: str
+    place: str | None
+    issued_on: date
+    now: datetime
+    items: list[ItemStatus]
+    coordinator: str | None = None
+    coordinator_short_name: str | None = None
+    agency: str | None = None  # the agency code the status was narrowed to
+    item: str | None = None  # the item code the status was narrowed to
+
+    @property
+    def report_items(self) -> list[ItemStatus]:
+        return [i for i in self.items if i.is_report]
+
+
+def due_end(due: date) -> datetime:
+    """The instant (UTC) a due date ends in Asia/Ho_Chi_Minh: local midnight after it."""
+    return datetime.combine(due + timedelta(days=1), time(0), TZ).astimezone(UTC)
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(TZ).date()
+
+
+def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str | None = None,
+                agency_code: str | None = None) -> PlanStatus:
+    """Read the status of plan ``plan_id`` at ``now`` (aware) in a fixed number of queries.
+
+    ``item_code`` narrows to one report/task item, ``agency_code`` to one agency's items;
+    an unknown code raises ``UnknownCode``.
+    """
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise UnknownCode(f"plan {plan_id}")
+    agency_id = _agency_id(session, plan_id, agency_code)
+    items = list(queries.reported_items(session, plan_id=plan_id, item_code=item_code))
+    if item_code is not None and not items:
+        raise UnknownCode(item_code)
+    ids = [item.id for item in items if item.id is not None]
+    rows = queries.latest_per_assignment(
+        session, item_ids=ids, agency_id=agency_id,
+        due_ends={item.id: due_end(item.due) for item in items if item.id and item.due})
+    focal = queries.focal_points(session, item_ids=ids)
+    statuses = _item_statuses(items, rows, focal, now)
+    if agency_id is not None:
+        statuses = [s for s in statuses if s.agencies]
+    coordinator = session.get(Agency, plan.coordinator_agency_id) \
+        if plan.coordinator_agency_id else None
+    return PlanStatus(
+        code=plan.code, title=plan.title, issuer=plan.issuer, place=plan.place,
+        issued_on=plan.issued_on, now=now, items=statuses,
+        coordinator=coordinator.name if coordinator else None,
+        coordinator_short_name=coordinator.short_name if coordinator else None,
+        agency=agency_code, item=item_code)
+
+
+def _agency_id(session: Session, plan_id: int, code: str | None) -> int | None:
+    if code is None:
+        return None
+    agency = queries.plan_agency(session, plan_id=plan_id, code=code)
+    if agency is None or agency.id is None:
+        raise UnknownCode(code)
+    return agency.id
+
+
+def _item_statuses(items: list[PlanItem], rows: list[queries.AssignmentRow],
+                   focal: dict[int, list[str]], now: datetime) -> list[ItemStatus]:
+    by_id = {item.id: ItemStatus(code=item.code, title=item.title, kind=item.kind,
+                                 section=item.section, due=item.due, starts=item.starts)
+             for item in items}
+    due = {item.id: item.due for item in items}
+    today = local_today(now)
+    for row in rows:
+        by_id[row.item_id].agencies.append(
+            _agency_status(row, due[row.item_id], today, focal.get(row.agency_id, [])))
+    return list(by_id.values())
+
+
+def _agency_status(row: queries.AssignmentRow, due: date | None, today: date,
+                   focal: list[str]) -> AgencyStatus:
+    status = row.status or NO_UPDATE
+    past_due = due is not None and today > due
+    done = status == Status.DONE.value
+    on_time: bool | None = None
+    if due is not None:
+        if row.done_by_due:
+            on_time = True
+        elif done or past_due:
+            on_time = False
+    return AgencyStatus(code=row.agency_code, name=row.agency_name, group=row.group_name,
+                        focal_points=list(focal), status=status, note=row.note,
+                        updated_at=row.updated_at, overdue=past_due and not done,
+                        on_time=on_time, short_name=row.agency_short_name)
+
+
+def on_time_rates(status: PlanStatus) -> dict[str, tuple[int, int]]:
+    """agency code → (report items done on time, report items decided) across report items.
+
+    An item counts once it is decided for the agency: done (on time or late) or past due.
+    Agencies with no decided report item get ``(0, 0)``.
+    """
+    rates: dict[str, tuple[int, int]] = {}
+    for item in status.report_items:
+        for agency in item.agencies:
+            on_time, decided = rates.get(agency.code, (0, 0))
+            if agency.on_time is not None:
+                decided += 1
+                on_time += int(agency.on_time)
+            rates[agency.code] = (on_time, decided)
+    return rates
