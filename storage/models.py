@@ -291,3 +291,21 @@ class Lease(SQLModel, table=True):
     name: str = Field(max_length=64, primary_key=True)
     holder: str = Field(sa_column=Column(String(128), nullable=False))
     expires_at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class JobRun(SQLModel, table=True):
+    """A once-a-day job (coordinator digest) claimed for one day: the primary key is the claim."""
+
+    __tablename__ = "job_run"
+    name: str = Field(max_length=64, primary_key=True)
+    day: date = Field(primary_key=True)
+    holder: str = Field(max_length=128)
+    at: datetime = Field(sa_column=_instant(nullable=False))
+
+
+class Heartbeat(SQLModel, table=True):
+    """When a component last did its work (the tick), for health checks and the demo."""
+
+    name: str = Field(max_length=64, primary_key=True)
+    at: datetime = Field(sa_column=_instant(nullable=False))
+    holder: str = Field(max_length=128)
