@@ -54,7 +54,6 @@ VI: dict[str, str] = {
     "Ongoing tasks (no due date):": "Nhiệm vụ thường xuyên (không có thời hạn):",
     "{reported}/{total} reported": "{reported}/{total} đơn vị đã báo cáo",
     # chart
-    "Agencies": "Số cơ quan, đơn vị",
     "Due {date} · reported {reported}/{total}": "Hạn {date} · đã báo cáo {reported}/{total}",
     "{n} overdue": "{n} quá hạn",
     # spreadsheet

@@ -11,11 +11,10 @@ Neither scans the history of the plan.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, exists, literal, null, select
+from sqlalchemy import ColumnElement, and_, case, exists, literal, null, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
@@ -37,8 +36,7 @@ from storage.types import UTCDateTime
 REPORTED_KINDS = (ItemKind.REPORT.value, ItemKind.TASK.value)
 
 
-@dataclass(frozen=True)
-class AssignmentRow:
+class AssignmentRow(NamedTuple):
     """One active (item, agency) assignment with the agency's latest update, if any."""
 
     item_id: int
@@ -53,8 +51,7 @@ class AssignmentRow:
     done_by_due: bool | None
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
     """One stored progress update, with the names a reader needs."""
 
     id: int
@@ -104,7 +101,7 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
         select(col(ItemAgency.item_id), col(ItemAgency.agency_id), col(Agency.code),
                col(Agency.name), col(Agency.short_name), col(AgencyGroup.name),
                col(latest.status), col(latest.note), col(latest.created_at),
-               _done_by_due(due_ends))
+               _done_by_due(due_ends, latest))
         .join(Agency, col(Agency.id) == ItemAgency.agency_id)
         .outerjoin(AgencyGroup, col(AgencyGroup.id) == Agency.group_id)
         .outerjoin(latest, col(latest.id) == _latest_update_id())
@@ -114,7 +111,8 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
     )
     if agency_id is not None:
         query = query.where(col(ItemAgency.agency_id) == agency_id)
-    return [AssignmentRow(*row) for row in session.execute(query)]
+    # Core execution: these are plain rows, the ORM's entity machinery would only cost time.
+    return [AssignmentRow._make(row) for row in session.connection().execute(query)]
 
 
 def _latest_update_id() -> ColumnElement[int]:
@@ -127,21 +125,25 @@ def _latest_update_id() -> ColumnElement[int]:
             .limit(1).correlate(ItemAgency).scalar_subquery())
 
 
-def _done_by_due(due_ends: Mapping[int, datetime]) -> ColumnElement[Any]:
-    """``EXISTS`` a ``done`` update before the due date's end; NULL for items without one.
+def _done_by_due(due_ends: Mapping[int, datetime], latest: Any) -> ColumnElement[Any]:
+    """Whether a ``done`` update was stored before the due date's end; NULL without a due date.
 
-    The ``CASE`` keeps the subquery from running for items without a due date.
+    The ``CASE`` answers from the latest update when it is itself a timely ``done`` (the
+    usual case) and only otherwise runs the ``EXISTS``, which has to look at each update
+    of the assignment before the due date (the index has no status column).
     """
     if not due_ends:
         return null()
-    update = aliased(ProgressUpdate)
     end = case({item_id: literal(instant, UTCDateTime()) for item_id, instant in due_ends.items()},
                value=ItemAgency.item_id)
-    done = exists().where(and_(col(update.item_id) == ItemAgency.item_id,
-                               col(update.agency_id) == ItemAgency.agency_id,
-                               col(update.created_at) < end,
-                               col(update.status) == Status.DONE.value)).correlate(ItemAgency)
-    return case((col(ItemAgency.item_id).in_(list(due_ends)), done), else_=null())
+    update = aliased(ProgressUpdate)
+    done_before = exists().where(and_(col(update.item_id) == ItemAgency.item_id,
+                                      col(update.agency_id) == ItemAgency.agency_id,
+                                      col(update.created_at) < end,
+                                      col(update.status) == Status.DONE.value))
+    return case((col(ItemAgency.item_id).not_in(list(due_ends)), null()),
+                (and_(latest.status == Status.DONE.value, latest.created_at < end), true()),
+                else_=done_before.correlate(ItemAgency))
 
 
 def focal_points(session: Session, *, item_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -184,4 +186,4 @@ def update_history(session: Session, *, plan_id: int, item_code: str | None = No
         query = query.where(col(ProgressUpdate.created_at) >= since)
     if until is not None:
         query = query.where(col(ProgressUpdate.created_at) < until)
-    return [HistoryRow(*row) for row in session.execute(query)]
+    return [HistoryRow._make(row) for row in session.execute(query)]

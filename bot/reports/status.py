@@ -25,6 +25,8 @@ from bot.reports import queries
 from storage.models import Agency, ItemKind, Plan, PlanItem, Status
 
 NO_UPDATE = "no_update"
+_DONE = Status.DONE.value
+_NONE: list[str] = []
 STATUSES: tuple[str, ...] = (Status.DONE.value, Status.IN_PROGRESS.value, Status.BLOCKED.value,
                              Status.NOT_STARTED.value, NO_UPDATE)
 
@@ -33,7 +35,7 @@ class UnknownCode(LookupError):
     """An item or agency code that is not (or not reported on) in the plan."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AgencyStatus:
     """Where one agency stands on one item."""
 
@@ -119,11 +121,13 @@ def local_today(now: datetime) -> date:
 
 
 def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str | None = None,
-                agency_code: str | None = None) -> PlanStatus:
+                agency_code: str | None = None, with_on_time: bool = True) -> PlanStatus:
     """Read the status of plan ``plan_id`` at ``now`` (aware) in a fixed number of queries.
 
     ``item_code`` narrows to one report/task item, ``agency_code`` to one agency's items;
-    an unknown code raises ``UnknownCode``.
+    an unknown code raises ``UnknownCode``. ``with_on_time=False`` skips the on-time check
+    (every ``on_time`` is then None): views that do not show it save its cost, which grows
+    with the length of the histories while the rest does not.
     """
     plan = session.get(Plan, plan_id)
     if plan is None:
@@ -135,9 +139,10 @@ def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str
     ids = [item.id for item in items if item.id is not None]
     rows = queries.latest_per_assignment(
         session, item_ids=ids, agency_id=agency_id,
-        due_ends={item.id: due_end(item.due) for item in items if item.id and item.due})
+        due_ends={item.id: due_end(item.due) for item in items
+                  if item.id and item.due and with_on_time})
     focal = queries.focal_points(session, item_ids=ids)
-    statuses = _item_statuses(items, rows, focal, now)
+    statuses = _item_statuses(items, rows, focal, now, with_on_time=with_on_time)
     if agency_id is not None:
         statuses = [s for s in statuses if s.agencies]
     coordinator = session.get(Agency, plan.coordinator_agency_id) \
@@ -160,7 +165,8 @@ def _agency_id(session: Session, plan_id: int, code: str | None) -> int | None:
 
 
 def _item_statuses(items: list[PlanItem], rows: list[queries.AssignmentRow],
-                   focal: dict[int, list[str]], now: datetime) -> list[ItemStatus]:
+                   focal: dict[int, list[str]], now: datetime, *,
+                   with_on_time: bool) -> list[ItemStatus]:
     by_id = {item.id: ItemStatus(code=item.code, title=item.title, kind=item.kind,
                                  section=item.section, due=item.due, starts=item.starts)
              for item in items}
@@ -168,25 +174,25 @@ def _item_statuses(items: list[PlanItem], rows: list[queries.AssignmentRow],
     today = local_today(now)
     for row in rows:
         by_id[row.item_id].agencies.append(
-            _agency_status(row, due[row.item_id], today, focal.get(row.agency_id, [])))
+            _agency_status(row, due[row.item_id], today, focal.get(row.agency_id, _NONE),
+                           with_on_time))
     return list(by_id.values())
 
 
 def _agency_status(row: queries.AssignmentRow, due: date | None, today: date,
-                   focal: list[str]) -> AgencyStatus:
+                   focal: list[str], with_on_time: bool) -> AgencyStatus:
     status = row.status or NO_UPDATE
     past_due = due is not None and today > due
-    done = status == Status.DONE.value
+    done = status == _DONE
     on_time: bool | None = None
-    if due is not None:
+    if due is not None and with_on_time:
         if row.done_by_due:
             on_time = True
         elif done or past_due:
             on_time = False
-    return AgencyStatus(code=row.agency_code, name=row.agency_name, group=row.group_name,
-                        focal_points=list(focal), status=status, note=row.note,
-                        updated_at=row.updated_at, overdue=past_due and not done,
-                        on_time=on_time, short_name=row.agency_short_name)
+    return AgencyStatus(row.agency_code, row.agency_name, row.group_name, focal, status,
+                        row.note, row.updated_at, past_due and not done, on_time,
+                        row.agency_short_name)
 
 
 def on_time_rates(status: PlanStatus) -> dict[str, tuple[int, int]]:
