@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     invite_ttl_hours: int = Field(default=72, gt=0, alias="BAOCAO_INVITE_TTL_HOURS")
     instance_name: str = Field(default="baocao-1", alias="BAOCAO_INSTANCE")
     default_locale: str = Field(default="vi", alias="BAOCAO_LOCALE")
+    clock_file: str | None = Field(default=None, alias="BAOCAO_CLOCK_FILE")
 
     @field_validator("telegram_bot_token", "zalo_bot_token")
     @classmethod

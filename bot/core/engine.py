@@ -32,16 +32,21 @@ class Core:
     """Channel-neutral conversation logic over the database."""
 
     def __init__(
-        self, engine: Engine, config: CoreConfig | None = None, default_locale: str = "vi"
+        self,
+        engine: Engine,
+        config: CoreConfig | None = None,
+        default_locale: str = "vi",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.config = config or CoreConfig()
         self.default_locale = default_locale
         self.button_handlers: list[ButtonHandler] = []  # reminders, broadcasts plug in here
 
     def handle(self, event: Inbound, now: datetime | None = None) -> list[Outbound]:
         """Handle ``event`` at ``now`` (UTC; defaults to the clock) and return the actions."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         try:
             with session_scope(self.engine) as session:
                 person = people.person_by_chat(

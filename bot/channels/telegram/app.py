@@ -12,18 +12,20 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.convert import to_inbound
 from bot.channels.telegram.render import perform
+from bot.channels.telegram.transport import TelegramTransport
 from bot.core.commands import COMMANDS
 from bot.core.engine import Core
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
-Hook = Callable[[Application], Awaitable[None]]
+Hook = Callable[[TelegramTransport], Awaitable[None]]
 
 
 def build_application(
@@ -39,11 +41,11 @@ def build_application(
     async def post_init(app: Application) -> None:
         await register_commands(app)
         if on_start is not None:
-            await on_start(app)
+            await on_start(await sending_transport(token, base_url))
 
     async def post_shutdown(app: Application) -> None:
         if on_stop is not None:
-            await on_stop(app)
+            await on_stop(TelegramTransport(app.bot))
 
     builder = (
         ApplicationBuilder()
@@ -75,6 +77,16 @@ def _handler(
                 log.warning("reply to chat %s failed: %s", event.chat_id, exc)
 
     return handle
+
+
+async def sending_transport(token: str, base_url: str) -> TelegramTransport:
+    """A transport on its own ``Bot`` with a wide connection pool for paced bulk sends
+    (the polling bot's pool stays free for replies)."""
+    bot = Bot(
+        token, base_url=base_url, request=HTTPXRequest(connection_pool_size=128, read_timeout=8.0)
+    )
+    await bot.initialize()
+    return TelegramTransport(bot)
 
 
 async def register_commands(app: Application) -> None:

@@ -1,0 +1,159 @@
+"""The paced sender shared by reminders and broadcasts.
+
+Policy (DESIGN.md principle 3 and Telegram's published limits):
+- stay under the limits instead of discovering them through 429s: at most
+  ``per_second`` sends in any window of ``window`` seconds overall (a sliding log, a
+  little wider than one second to absorb loopback jitter), and one send per
+  ``per_chat_interval`` seconds to the same chat;
+- a 429 is honoured: the chat waits ``retry_after`` and so does everyone (Telegram's
+  flood control is per bot);
+- network errors and 5xx are retried here with exponential backoff, a few times;
+- 403 (blocked, deactivated) is permanent and never retried; 400 is a bug: not retried;
+- reminders are never starved by a broadcast: every send names a priority and the
+  next free slot always goes to the most urgent waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.core.replies import Reply
+
+PRIORITY_REMINDER = 0
+PRIORITY_BROADCAST = 10
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # transient: 429, 5xx, network; try again later
+    BLOCKED = "blocked"  # 403: the person blocked the bot or was deactivated
+    FAILED = "failed"  # 400 and other permanent errors
+    INVALID_TOKEN = "invalid_token"  # 401/404 on the bot's own token: stop everything
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    message_id: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+
+
+class Transport(Protocol):
+    """One channel's way to deliver a reply; maps its errors onto ``Outcome``s."""
+
+    channel: str
+
+    async def deliver(self, chat_id: str, reply: Reply) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: int = 30
+    window: float = 1.02
+    per_chat_interval: float = 1.05
+    retries: int = 4
+    backoff: float = 0.5
+
+
+class RateGate:
+    """Hands out send slots by priority under a sliding-window overall limit."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._log: deque[float] = deque()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._paused_until = 0.0
+        self._runner: asyncio.Task[None] | None = None
+
+    def pause(self, seconds: float) -> None:
+        """Flood control: nobody sends for ``seconds``."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    async def acquire(self, priority: int) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._dispatch())
+        await future
+
+    async def _dispatch(self) -> None:
+        while self._waiters:
+            delay = self._delay()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                self._log.append(self.clock())
+                future.set_result(None)
+
+    def _delay(self) -> float:
+        now = self.clock()
+        while self._log and self._log[0] <= now - self.limits.window:
+            self._log.popleft()
+        wait = self._paused_until - now
+        if len(self._log) >= self.limits.per_second:
+            wait = max(wait, self._log[0] + self.limits.window - now)
+        return wait
+
+
+class PacedSender:
+    """Send through the right transport, within the limits, retrying what is transient."""
+
+    def __init__(
+        self,
+        transports: dict[str, Transport],
+        limits: Limits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.transports = transports
+        self.limits = limits or Limits()
+        self.clock = clock
+        self.gate = RateGate(self.limits, clock)
+        self._chat_free_at: dict[tuple[str, str], float] = {}
+        self.stats: dict[str, int] = {}
+
+    async def send(
+        self, channel: str, chat_id: str, reply: Reply, priority: int = PRIORITY_REMINDER
+    ) -> SendResult:
+        transport = self.transports.get(channel)
+        if transport is None:
+            return SendResult(Outcome.FAILED, error=f"no transport for channel {channel!r}")
+        result = SendResult(Outcome.RETRY, error="not attempted")
+        for attempt in range(self.limits.retries + 1):
+            await self._wait_for_chat(channel, chat_id)
+            await self.gate.acquire(priority)
+            self._chat_free_at[(channel, chat_id)] = self.clock() + self.limits.per_chat_interval
+            result = await transport.deliver(chat_id, reply)
+            self._count(result.outcome)
+            if result.outcome is not Outcome.RETRY:
+                return result
+            await self._back_off(channel, chat_id, result, attempt)
+        return result
+
+    async def _wait_for_chat(self, channel: str, chat_id: str) -> None:
+        free_at = self._chat_free_at.get((channel, chat_id), 0.0)
+        delay = free_at - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _back_off(self, channel: str, chat_id: str, result: SendResult, attempt: int) -> None:
+        if result.retry_after is not None:  # 429: honour it, for everyone
+            self.gate.pause(result.retry_after)
+            self._chat_free_at[(channel, chat_id)] = self.clock() + result.retry_after
+            return
+        await asyncio.sleep(self.limits.backoff * (2**attempt))
+
+    def _count(self, outcome: Outcome) -> None:
+        self.stats[outcome.value] = self.stats.get(outcome.value, 0) + 1

@@ -1,0 +1,232 @@
+"""One tick of the clock: claim due reminder rows, coalesce, send, record.
+
+The database is the truth: a tick owns only the rows it claimed, so a second tick, a
+restart or another instance cannot send them again. Rows claimed for the same person and
+item in one tick (several offsets missed during an outage) become one catch-up message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.core.reminders import ReminderText, event_reply, reminder_reply
+from bot.core.replies import Reply
+from bot.i18n import translator
+from scheduler.calendar import load_calendar
+from scheduler.policy import apply_quiet_hours, due_day_note, in_quiet_hours
+from scheduler.reminders import KIND_EVENT, item_policy
+from scheduler.sending import PRIORITY_REMINDER, Outcome, PacedSender
+from storage import outbox, people, progress
+from storage.db import session_scope
+from storage.models import OutboxState, Person, Plan, PlanItem, Reminder, Status
+
+log = logging.getLogger(__name__)
+CLAIM_BATCH = 500
+LATE_AFTER = timedelta(hours=1)
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    coalesced: int = 0
+    retried: int = 0
+    failed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one batch (person × item) sends, prepared inside a transaction."""
+
+    rows: list[int]
+    main_row: int
+    chats: list[tuple[str, str]]
+    reply: Reply | None
+    skip_reason: str | None = None
+    quiet_until: datetime | None = None
+
+
+async def run_tick(
+    engine: Engine, sender: PacedSender, *, now: datetime, holder: str
+) -> TickReport:
+    """Claim what is due at ``now`` and send it; returns what happened (for logs and tests)."""
+    report = TickReport()
+    messages = await asyncio.to_thread(_claim_and_prepare, engine, now, holder, report)
+    await asyncio.gather(*(_deliver(engine, sender, m, now, report) for m in messages))
+    await asyncio.to_thread(_beat, engine, now, holder)
+    return report
+
+
+def _claim_and_prepare(
+    engine: Engine, now: datetime, holder: str, report: TickReport
+) -> list[Message]:
+    with session_scope(engine) as session:
+        outbox.release_stale_claims(session, now=now)
+        claimed = outbox.claim_due(session, now=now, holder=holder, limit=CLAIM_BATCH)
+    report.claimed = len(claimed)
+    batches: dict[tuple[int, int], list[Reminder]] = defaultdict(list)
+    for row in claimed:
+        batches[(row.person_id, row.item_id)].append(row)
+    with session_scope(engine) as session:
+        return [_prepare(session, rows, now) for rows in batches.values()]
+
+
+def _prepare(session: Session, rows: list[Reminder], now: datetime) -> Message:
+    main = max(rows, key=lambda r: (r.send_at, r.offset_days))
+    ids = [r.id or 0 for r in rows]
+    person = session.get(Person, main.person_id)
+    item = session.get(PlanItem, main.item_id)
+    plan = session.get(Plan, item.plan_id) if item else None
+    if person is None or item is None or plan is None or _inactive(person, item):
+        return Message(ids, main.id or 0, [], None, "inactive")
+    policy = item_policy(plan, item)
+    if in_quiet_hours(now, policy):
+        return Message(ids, main.id or 0, [], None, quiet_until=apply_quiet_hours(now, policy))
+    if main.kind != KIND_EVENT and _agency_done(session, main):
+        return Message(ids, main.id or 0, [], None, "done")
+    chats = [
+        (i.channel, i.chat_id) for i in people.identities(session, person_ids=[person.id or 0])
+    ]
+    if not chats:
+        return Message(ids, main.id or 0, [], None, "unreachable")
+    catch_up = len(rows) > 1 or main.send_at < now - LATE_AFTER
+    reply = _compose(session, person, item, main, now, catch_up)
+    return Message(ids, main.id or 0, chats, reply)
+
+
+def _inactive(person: Person, item: PlanItem) -> bool:
+    return person.archived_at is not None or item.archived_at is not None
+
+
+def _agency_done(session: Session, row: Reminder) -> bool:
+    latest = progress.latest_updates(session, agency_id=row.agency_id, item_ids=[row.item_id])
+    update = latest.get(row.item_id)
+    return update is not None and update.status == Status.DONE
+
+
+def _compose(
+    session: Session, person: Person, item: PlanItem, row: Reminder, now: datetime, catch_up: bool
+) -> Reply:
+    t = translator(person.locale)
+    if row.kind == KIND_EVENT:
+        notices = json.loads(item.policy_json or "{}").get("notices", [])
+        return event_reply(
+            t,
+            person_name=person.name,
+            title=item.title,
+            starts=item.starts or item.due or now.date(),
+            ends=item.due or item.starts or now.date(),
+            notices=notices,
+        )
+    assert item.due is not None
+    note = due_day_note(item.due, load_calendar(session))
+    return reminder_reply(
+        t,
+        ReminderText(person.name, item.id or 0, item.title, item.kind, item.due, note, catch_up),
+        now,
+    )
+
+
+async def _deliver(
+    engine: Engine, sender: PacedSender, message: Message, now: datetime, report: TickReport
+) -> None:
+    if message.reply is None:
+        await asyncio.to_thread(_record_skip, engine, message, now, report)
+        return
+    results = [
+        await sender.send(channel, chat_id, message.reply, PRIORITY_REMINDER)
+        for channel, chat_id in message.chats
+    ]
+    await asyncio.to_thread(_record_results, engine, message, results, now, report)
+
+
+def _record_skip(engine: Engine, message: Message, now: datetime, report: TickReport) -> None:
+    with session_scope(engine) as session:
+        if message.quiet_until is not None:
+            outbox.retry_later(
+                session, ids=message.rows, at=message.quiet_until, error="quiet hours"
+            )
+            report.retried += len(message.rows)
+            return
+        outbox.finish(
+            session, ids=message.rows, state=OutboxState.SKIPPED, now=now, error=message.skip_reason
+        )
+        report.skipped += len(message.rows)
+
+
+def _record_results(
+    engine: Engine, message: Message, results: list, now: datetime, report: TickReport
+) -> None:
+    outcomes = {r.outcome for r in results}
+    others = [i for i in message.rows if i != message.main_row]
+    with session_scope(engine) as session:
+        _mark_blocked(session, message, results, now)
+        if Outcome.SENT in outcomes:
+            outbox.finish(session, ids=[message.main_row], state=OutboxState.SENT, now=now)
+            outbox.finish(
+                session, ids=others, state=OutboxState.SKIPPED, now=now, error="coalesced"
+            )
+            report.sent += 1
+            report.coalesced += len(others)
+        elif Outcome.RETRY in outcomes:
+            _retry(session, message, results, now, report)
+        else:
+            state = OutboxState.BLOCKED if Outcome.BLOCKED in outcomes else OutboxState.FAILED
+            outbox.finish(
+                session,
+                ids=message.rows,
+                state=state,
+                now=now,
+                error="; ".join(r.error or "" for r in results),
+            )
+            report.failed += 1
+    for result in results:
+        report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+
+
+def _retry(
+    session: Session, message: Message, results: list, now: datetime, report: TickReport
+) -> None:
+    row = session.get(Reminder, message.main_row)
+    attempts = row.attempts if row else 0
+    if attempts >= len(RETRY_DELAYS):
+        outbox.finish(
+            session,
+            ids=message.rows,
+            state=OutboxState.FAILED,
+            now=now,
+            error="gave up after retries",
+        )
+        report.failed += 1
+        return
+    outbox.retry_later(
+        session,
+        ids=message.rows,
+        at=now + RETRY_DELAYS[attempts],
+        error="; ".join(r.error or "" for r in results),
+    )
+    report.retried += 1
+
+
+def _mark_blocked(session: Session, message: Message, results: list, now: datetime) -> None:
+    from scheduler.unreachable import mark_blocked
+
+    for (channel, chat_id), result in zip(message.chats, results, strict=True):
+        if result.outcome is Outcome.BLOCKED:
+            mark_blocked(session, channel=channel, chat_id=chat_id, now=now)
+
+
+def _beat(engine: Engine, now: datetime, holder: str) -> None:
+    with session_scope(engine) as session:
+        outbox.beat(session, name="tick", at=now, holder=holder)

@@ -1,0 +1,149 @@
+"""Reminder outbox: insert-if-absent, claim with a conditional update, record the result.
+
+Claiming is the heart of "never send twice": a row moves from ``pending`` to ``claimed``
+in one UPDATE whose WHERE clause still requires ``pending``, so two ticks (or two
+instances) can never both own it. On PostgreSQL the candidates are picked with
+``FOR UPDATE SKIP LOCKED`` so several workers share the queue without waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storage.models import Heartbeat, JobRun, OutboxState, Reminder
+
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def upsert_reminders(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert reminder rows; an existing pending row only gets its ``send_at`` moved.
+
+    Sent, skipped or failed rows are never touched, so reloading a plan cannot resend.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Reminder).values(list(rows))
+    statement = statement.on_conflict_do_update(
+        index_elements=["item_id", "agency_id", "person_id", "kind", "offset_days"],
+        set_={"send_at": statement.excluded.send_at},
+        where=and_(
+            col(Reminder.state) == OutboxState.PENDING,
+            col(Reminder.send_at) != statement.excluded.send_at,
+        ),
+    )
+    session.execute(statement)
+
+
+def release_stale_claims(session: Session, *, now: datetime) -> int:
+    """Give back rows claimed by an instance that died mid-send (they may go out twice)."""
+    result = session.execute(
+        update(Reminder)
+        .where(
+            col(Reminder.state) == OutboxState.CLAIMED, col(Reminder.claimed_at) < now - STALE_CLAIM
+        )
+        .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, *, now: datetime, holder: str, limit: int) -> list[Reminder]:
+    """Claim up to ``limit`` pending reminders due by ``now`` for ``holder``."""
+    candidates = (
+        select(Reminder.id)
+        .where(col(Reminder.state) == OutboxState.PENDING, col(Reminder.send_at) <= now)
+        .order_by(col(Reminder.send_at), col(Reminder.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.exec(candidates))
+    if not ids:
+        return []
+    session.execute(
+        update(Reminder)
+        .where(col(Reminder.id).in_(ids), col(Reminder.state) == OutboxState.PENDING)
+        .values(state=OutboxState.CLAIMED, claimed_by=holder, claimed_at=now)
+    )
+    owned = select(Reminder).where(
+        col(Reminder.id).in_(ids),
+        Reminder.claimed_by == holder,
+        col(Reminder.state) == OutboxState.CLAIMED,
+    )
+    return list(session.exec(owned.execution_options(populate_existing=True)))
+
+
+def finish(
+    session: Session, *, ids: Sequence[int], state: str, now: datetime, error: str | None = None
+) -> None:
+    """Record the end of claimed rows (sent, skipped, failed, blocked)."""
+    if ids:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(ids))
+            .values(
+                state=state,
+                sent_at=now if state == OutboxState.SENT else None,
+                last_error=error,
+                attempts=Reminder.attempts + 1,
+            )
+        )
+
+
+def retry_later(session: Session, *, ids: Sequence[int], at: datetime, error: str) -> None:
+    """Put claimed rows back in the queue for another try at ``at``."""
+    if ids:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(ids))
+            .values(
+                state=OutboxState.PENDING,
+                send_at=at,
+                claimed_by=None,
+                claimed_at=None,
+                last_error=error,
+                attempts=Reminder.attempts + 1,
+            )
+        )
+
+
+def pending_count(session: Session) -> int:
+    query = (
+        select(func.count()).select_from(Reminder).where(col(Reminder.state) == OutboxState.PENDING)
+    )
+    return int(session.exec(query).one())
+
+
+def claim_daily_job(session: Session, *, name: str, day: Any, holder: str, now: datetime) -> bool:
+    """True for exactly one caller per (name, day): the primary key is the lock."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(JobRun)
+        .values(name=name, day=day, holder=holder, at=now)
+        .on_conflict_do_nothing(index_elements=["name", "day"])
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def beat(session: Session, *, name: str, at: datetime, holder: str) -> None:
+    """Record that ``name`` ran at ``at``."""
+    row = session.get(Heartbeat, name)
+    if row is None:
+        session.add(Heartbeat(name=name, at=at, holder=holder))
+    else:
+        row.at, row.holder = at, holder
+        session.add(row)
+
+
+def last_beat(session: Session, *, name: str) -> datetime | None:
+    row = session.get(Heartbeat, name)
+    return row.at if row else None
