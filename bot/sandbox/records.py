@@ -99,6 +99,7 @@ class Stats:
     """Counters for ``/control/stats`` (benchmarks derive rates from them)."""
 
     requests: Counter[str] = field(default_factory=Counter)
+    errors: Counter[int] = field(default_factory=Counter)  # Bot API errors by HTTP status
     sent_messages: int = 0
     edited_messages: int = 0
     rate_limited: int = 0  # 429s answered (limits and storms)
@@ -122,6 +123,7 @@ class Stats:
         self.last_send_ts = now
 
     def count_error(self, code: int) -> None:
+        self.errors[code] += 1
         if code == 429:
             self.rate_limited += 1
         elif code >= 500:
@@ -134,5 +136,6 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["requests"] = dict(self.requests)
+        data["errors"] = {str(code): n for code, n in sorted(self.errors.items())}
         data["total_requests"] = sum(self.requests.values())
         return data
