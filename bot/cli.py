@@ -150,6 +150,20 @@ def run() -> None:
     run_bot(settings)
 
 
+@app.command(
+    "sandbox",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def sandbox(ctx: typer.Context) -> None:
+    """Run the local Bot API sandbox on 127.0.0.1 (try `baocao sandbox --help`)."""
+    from bot.sandbox.__main__ import build_parser, config_from_args
+    from bot.sandbox.server import serve
+
+    build_parser().prog = "baocao sandbox"
+    serve(config_from_args(ctx.args))
+
+
 def secret_values(settings: Settings) -> list[str]:
     tokens = (settings.telegram_bot_token, settings.zalo_bot_token)
     return [t.get_secret_value() for t in tokens if t is not None]

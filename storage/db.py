@@ -22,8 +22,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs and
-        # conditional claims; take it over so BEGIN is emitted when SQLAlchemy asks.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # conditional claims; take it over. BEGIN IMMEDIATE takes the write lock up front:
+        # a deferred transaction that reads, then writes, fails at once with "database is
+        # locked" in WAL mode when another writer committed meanwhile (no busy wait).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

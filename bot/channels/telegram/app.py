@@ -13,18 +13,20 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.convert import to_inbound
 from bot.channels.telegram.render import perform
-from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.telegram.transport import TelegramTransport, retry_seconds
 from bot.core.commands import COMMANDS
 from bot.core.engine import Core
+from bot.core.replies import Outbound
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
+REPLY_RETRIES = 5
 Hook = Callable[[TelegramTransport], Awaitable[None]]
 
 
@@ -71,10 +73,7 @@ def _handler(
             return
         actions = await asyncio.to_thread(core.handle, event)
         for action in actions:
-            try:
-                await perform(context.bot, action)
-            except TelegramError as exc:  # one failed reply must not stop the others
-                log.warning("reply to chat %s failed: %s", event.chat_id, exc)
+            await _perform_patiently(context.bot, action, event.chat_id)
 
     return handle
 
@@ -87,6 +86,24 @@ async def sending_transport(token: str, base_url: str) -> TelegramTransport:
     )
     await bot.initialize()
     return TelegramTransport(bot)
+
+
+async def _perform_patiently(bot: Bot, action: Outbound, chat_id: str) -> None:
+    """Carry out a reply, waiting out flood control (429) a few times; log other failures.
+
+    A chat may answer faster than Telegram lets a bot reply (about one message a second
+    after a short burst), so ``retry_after`` is honoured instead of dropping the reply.
+    """
+    for _attempt in range(REPLY_RETRIES):
+        try:
+            await perform(bot, action)
+            return
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc.retry_after))
+        except TelegramError as exc:  # one failed reply must not stop the others
+            log.warning("reply to chat %s failed: %s", chat_id, exc)
+            return
+    log.warning("reply to chat %s dropped after %d flood waits", chat_id, REPLY_RETRIES)
 
 
 async def register_commands(app: Application) -> None:

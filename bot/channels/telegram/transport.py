@@ -30,7 +30,7 @@ class TelegramTransport:
             message = await send_reply(self.bot, chat_id, reply)
         except RetryAfter as exc:
             return SendResult(
-                Outcome.RETRY, retry_after=_seconds(exc.retry_after), error="429 flood control"
+                Outcome.RETRY, retry_after=retry_seconds(exc.retry_after), error="429 flood control"
             )
         except Forbidden as exc:
             return SendResult(Outcome.BLOCKED, error=f"403 {exc.message}")
@@ -45,6 +45,6 @@ class TelegramTransport:
         return SendResult(Outcome.SENT, message_id=str(message.message_id))
 
 
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
+def retry_seconds(value: object) -> float:
+    total = getattr(value, "totalretry_seconds", None)
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
