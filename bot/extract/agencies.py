@@ -22,10 +22,33 @@ from bot.extract.agency_table import (
 
 _LEVEL = r"(?:tỉnh|huyện|xã|thành phố|thị xã|phường|thị trấn|quận|đặc khu)"
 _PLACE = r"(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)*"
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZĐÀÁẢÃẠÂẦẤẨẪẬĂẰẮẲẴẶÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_UPPER = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZĐÀÁẢÃẠÂẦẤẨẪẬĂẰẮẲẴẶÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+)
 _SECTORS_LONGEST = sorted(SECTORS, key=len, reverse=True)
-_STOP_WORDS = {"Xong", "Hoàn", "Trong", "Năm", "Hàng", "Hằng", "Thường", "Quý", "Tháng", "Sau",
-               "Các", "các", "và", "với", "trong", "trên", "tại", "theo", "để", "nhằm", "từ"}
+_STOP_WORDS = {
+    "Xong",
+    "Hoàn",
+    "Trong",
+    "Năm",
+    "Hàng",
+    "Hằng",
+    "Thường",
+    "Quý",
+    "Tháng",
+    "Sau",
+    "Các",
+    "các",
+    "và",
+    "với",
+    "trong",
+    "trên",
+    "tại",
+    "theo",
+    "để",
+    "nhằm",
+    "từ",
+}
 
 
 @dataclass
@@ -58,17 +81,22 @@ class AgencyFinder:
         self._entries: dict[str, _Entry] = {}
         self._add_sectors(level)
         for known in KNOWN:
-            entry = _Entry(known.name, known.aliases[0] if known.aliases else None, known.code,
-                           known.leveled and level != "bo", known.needs_level)
+            short = min(known.aliases, key=len) if known.aliases else None
+            short = short if short and len(short) < len(known.name) else None
+            entry = _Entry(
+                known.name, short, known.code, known.leveled and level != "bo", known.needs_level
+            )
             for surface in (known.name, *known.aliases):
                 self._entries.setdefault(surface, entry)
         surfaces = sorted(self._entries, key=len, reverse=True)
         alternatives = "|".join(re.escape(s) for s in surfaces)
         self._known = re.compile(
-            rf"(?<![\w&])(?P<name>{alternatives})(?P<level>\s+{_LEVEL}{_PLACE})?(?![\w&])")
+            rf"(?<![\w&])(?P<name>{alternatives})(?P<level>\s+{_LEVEL}{_PLACE})?(?![\w&])"
+        )
         self._paper = re.compile(r"(?<!\w)Báo(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)+")
-        self._groups = [(code, name, re.compile(rf"(?<!\w){pattern}(?!\w)"))
-                        for code, name, pattern in GROUPS]
+        self._groups = [
+            (code, name, re.compile(rf"(?<!\w){pattern}(?!\w)")) for code, name, pattern in GROUPS
+        ]
 
     def _add_sectors(self, level: str) -> None:
         # A ministry ("Bộ …") is a responsible body only in a ministry's own plan; in a
@@ -109,8 +137,9 @@ class AgencyFinder:
             if entry.leveled:
                 word = level.split()[0] if level else LEVEL_WORDS.get(self.level, "")
                 name = f"{name} {word}".strip()
-            found.append(Mention(name, match.start(), match.end(), short=entry.short,
-                                 code=entry.code))
+            found.append(
+                Mention(name, match.start(), match.end(), short=entry.short, code=entry.code)
+            )
         return found
 
     def _find_papers(self, text: str) -> list[Mention]:
@@ -124,7 +153,7 @@ class AgencyFinder:
             if any(s <= match.start() < e for s, e in taken):
                 continue
             end = _generic_end(text, match.end())
-            name = " ".join(text[match.start():end].split())
+            name = " ".join(text[match.start() : end].split())
             if len(name.split()) >= 2:
                 extra.append(Mention(name, match.start(), end, known=False))
                 taken.append((match.start(), end))
@@ -143,7 +172,7 @@ class AgencyFinder:
         kind = listed.group(1).capitalize()
         found: list[Mention] = []
         pos = listed.end()
-        for chunk in head[listed.end():].split(";"):
+        for chunk in head[listed.end() :].split(";"):
             offset = pos + len(chunk) - len(chunk.lstrip())
             pos += len(chunk) + 1
             found += [_shift(m, offset) for m in self._chunk(kind, chunk.strip())]
@@ -158,12 +187,19 @@ class AgencyFinder:
         if not head:
             return self.find(chunk, generic=True)
         first = Mention(head[0].name, 0, len(bare), short=head[0].short)
-        return [first] + [_shift(m, len(bare)) for m in self.find(chunk[len(bare):])]
+        return [first] + [_shift(m, len(bare)) for m in self.find(chunk[len(bare) :])]
 
 
 def _shift(mention: Mention, offset: int) -> Mention:
-    return Mention(mention.name, mention.start + offset, mention.end + offset, mention.group,
-                   mention.known, mention.short, mention.code)
+    return Mention(
+        mention.name,
+        mention.start + offset,
+        mention.end + offset,
+        mention.group,
+        mention.known,
+        mention.short,
+        mention.code,
+    )
 
 
 def _subject_text(heading: str) -> str:
@@ -189,7 +225,7 @@ def _generic_end(text: str, pos: int) -> int:
         word = match.group(2)
         if word in _STOP_WORDS or word in GENERIC_HEADS or any(ch.isdigit() for ch in word):
             break
-        rest = text[pos + match.start(2):].lower()
+        rest = text[pos + match.start(2) :].lower()
         if any(rest.startswith(verb + " ") for verb in SUBJECT_ENDS):
             break
         end = pos + match.end()

@@ -68,14 +68,28 @@ KNOWN: tuple[Known, ...] = (
     Known("Đài Phát thanh", ("Đài truyền thanh",)),
     Known("Trung tâm Văn hóa, Thể thao và Truyền thông", ("Trung tâm VH-TT&TT",)),
     Known("Hội Liên hiệp Phụ nữ", ("Hội LHPN", "Hội Phụ nữ")),
-    Known("Ủy ban Mặt trận Tổ quốc Việt Nam",
-          ("UBMTTQ Việt Nam", "UBMTTQVN", "UBMTTQ", "Ủy ban MTTQ Việt Nam", "Ủy ban MTTQ",
-           "Mặt trận Tổ quốc Việt Nam", "Mặt trận Tổ quốc", "MTTQ Việt Nam"), code="MTTQ"),
+    Known(
+        "Ủy ban Mặt trận Tổ quốc Việt Nam",
+        (
+            "UBMTTQ Việt Nam",
+            "UBMTTQVN",
+            "UBMTTQ",
+            "Ủy ban MTTQ Việt Nam",
+            "Ủy ban MTTQ",
+            "Mặt trận Tổ quốc Việt Nam",
+            "Mặt trận Tổ quốc",
+            "MTTQ Việt Nam",
+        ),
+        code="MTTQ",
+    ),
     Known("Văn phòng HĐND và UBND", ("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân",)),
     Known("Văn phòng UBND", ("Văn phòng Ủy ban nhân dân",)),
     Known("Văn phòng Đảng ủy", ()),
-    Known("Đoàn Thanh niên Cộng sản Hồ Chí Minh",
-          ("Đoàn TNCS Hồ Chí Minh", "Đoàn Thanh niên"), code="DTN"),
+    Known(
+        "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
+        ("Đoàn TNCS Hồ Chí Minh", "Đoàn Thanh niên"),
+        code="DTN",
+    ),
     Known("Tỉnh đoàn", leveled=False),
     Known("Huyện đoàn", leveled=False),
     Known("Liên đoàn Lao động", ("LĐLĐ",)),
@@ -100,19 +114,34 @@ KNOWN: tuple[Known, ...] = (
 
 # Collective entries kept as groups: (group code, canonical name, pattern of the phrase).
 GROUPS: tuple[tuple[str, str, str], ...] = (
-    ("huyen", "UBND các huyện, thị xã, thành phố",
-     r"(?:UBND|Ủy ban nhân dân|Chủ tịch UBND) (?:các )?huyện(?:, thị xã)?(?:, thành phố)?"
-     r"(?: trực thuộc tỉnh)?"),
-    ("xa", "UBND các xã, phường, thị trấn",
-     r"(?:UBND|Ủy ban nhân dân|Chủ tịch UBND) (?:các )?xã(?:, thị trấn)?(?:, phường)?"
-     r"(?:, thị trấn)?(?:, đặc khu)?"),
-    ("thon", "Các thôn, ấp, khu phố",
-     r"(?:[Tt]rưởng |[Cc]ác )(?:các )?(?:thôn|ấp|khu phố|tổ dân phố)"
-     r"(?:, (?:ấp|bản|khu phố|tổ dân phố|buôn))*"),
-    ("so-tinh", "Sở {sector} các tỉnh, thành phố trực thuộc Trung ương",
-     r"Sở (?P<sector>[^,;:()]+?) các tỉnh, thành phố(?: trực thuộc Trung ương)?"),
-    ("truong", "Các trường học",
-     r"[Cc]ác trường (?:mầm non, )?(?:tiểu học|học)(?:, trung học cơ sở)?"),
+    (
+        "huyen",
+        "UBND các huyện, thị xã, thành phố",
+        r"(?:UBND|Ủy ban nhân dân|Chủ tịch UBND) (?:các )?huyện(?:, thị xã)?(?:, thành phố)?"
+        r"(?: trực thuộc tỉnh)?",
+    ),
+    (
+        "xa",
+        "UBND các xã, phường, thị trấn",
+        r"(?:UBND|Ủy ban nhân dân|Chủ tịch UBND) (?:các )?xã(?:, thị trấn)?(?:, phường)?"
+        r"(?:, thị trấn)?(?:, đặc khu)?",
+    ),
+    (
+        "thon",
+        "Các thôn, ấp, khu phố",
+        r"(?:[Tt]rưởng |[Cc]ác )(?:các )?(?:thôn|ấp|khu phố|tổ dân phố)"
+        r"(?:, (?:ấp|bản|khu phố|tổ dân phố|buôn))*",
+    ),
+    (
+        "so-tinh",
+        "Sở {sector} các tỉnh, thành phố trực thuộc Trung ương",
+        r"Sở (?P<sector>[^,;:()]+?) các tỉnh, thành phố(?: trực thuộc Trung ương)?",
+    ),
+    (
+        "truong",
+        "Các trường học",
+        r"[Cc]ác trường (?:mầm non, )?(?:tiểu học|học)(?:, trung học cơ sở)?",
+    ),
 )
 
 # Words after which an agency is a recipient or a guide, not a responsible body.
@@ -120,14 +149,50 @@ RECIPIENT_MARKERS = ("gửi về", "gửi", "về", "qua", "cho", "trình", "lê
 
 # Verbs that end the subject of an entry ("Sở Y tế chủ trì …").
 SUBJECT_ENDS = (
-    "chủ trì", "phối hợp", "có trách nhiệm", "xây dựng", "tổ chức", "triển khai", "thực hiện",
-    "tham mưu", "theo dõi", "hướng dẫn", "chỉ đạo", "căn cứ", "báo cáo", "rà soát", "tuyên truyền",
-    "bố trí", "đôn đốc", "là cơ quan", "được giao", "giao", "tiếp tục", "chịu trách nhiệm",
+    "chủ trì",
+    "phối hợp",
+    "có trách nhiệm",
+    "xây dựng",
+    "tổ chức",
+    "triển khai",
+    "thực hiện",
+    "tham mưu",
+    "theo dõi",
+    "hướng dẫn",
+    "chỉ đạo",
+    "căn cứ",
+    "báo cáo",
+    "rà soát",
+    "tuyên truyền",
+    "bố trí",
+    "đôn đốc",
+    "là cơ quan",
+    "được giao",
+    "giao",
+    "tiếp tục",
+    "chịu trách nhiệm",
 )
 
 # Head words of agency names the table does not know ("Vụ Pháp chế", "Cục Biến đổi khí hậu").
-GENERIC_HEADS = ("Tổng cục", "Chi cục", "Cục", "Vụ", "Viện", "Trung tâm", "Văn phòng",
-                 "Ban Quản lý", "Ban", "Phòng", "Sở", "Hội", "Báo", "Tạp chí", "Đài", "Trường",
-                 "Trạm", "Thanh tra")
+GENERIC_HEADS = (
+    "Tổng cục",
+    "Chi cục",
+    "Cục",
+    "Vụ",
+    "Viện",
+    "Trung tâm",
+    "Văn phòng",
+    "Ban Quản lý",
+    "Ban",
+    "Phòng",
+    "Sở",
+    "Hội",
+    "Báo",
+    "Tạp chí",
+    "Đài",
+    "Trường",
+    "Trạm",
+    "Thanh tra",
+)
 
 LEVEL_WORDS = {"tinh": "tỉnh", "huyen": "huyện", "xa": "xã", "bo": ""}

@@ -72,18 +72,28 @@ def _row_deadline(ctx: Context, row: _Row) -> Deadline | None:
     body = _ROW.sub("", text, count=1)
     shift = len(text) - len(body)
     mentions = ctx.finder.find(body[: expr.start - shift], generic=True)
-    refs = [ctx.register([m], row.offset(m.start + shift), f"PL.{row.number}")[0]
-            for m in mentions]
+    refs = [ctx.register([m], row.offset(m.start + shift), f"PL.{row.number}")[0] for m in mentions]
     task_end = mentions[0].start if mentions else expr.start - shift
     title_text = " ".join(body[:task_end].split())
     kind = _kind(title_text, expr)
     start, end = row.offset(0), row.offset(len(text))
-    deadline = Deadline(kind, text[expr.start:expr.end], " ".join(text.split()),
-                        ctx.doc.source_span(start, end), f"PL.{row.number}", expr.due,
-                        expr.starts, expr.period, expr.recurrence, expr.form,
-                        list(dict.fromkeys(refs)) or ["all"])
-    deadline.title = title_of(title_text, TimeExpr(len(title_text), len(title_text), "date"),
-                              "task") or title_text
+    deadline = Deadline(
+        kind,
+        text[expr.start : expr.end],
+        " ".join(text.split()),
+        ctx.doc.source_span(start, end),
+        f"PL.{row.number}",
+        expr.due,
+        expr.starts,
+        expr.period,
+        expr.recurrence,
+        expr.form,
+        list(dict.fromkeys(refs)) or ["all"],
+    )
+    deadline.title = (
+        title_of(title_text, TimeExpr(len(title_text), len(title_text), "date"), "task")
+        or title_text
+    )
     _finish(deadline, expr)
     if kind != "event" and expr.form == "period" and expr.starts is not None:
         deadline.flags.append(f"check: period {expr.period} spans several years")

@@ -16,17 +16,28 @@ from bot.extract.responsibility import subject_mentions
 from bot.extract.structure import Paragraph, sentences
 from bot.extract.timex import TimeExpr, find_times
 
-_CUE = re.compile(r"(?:trước|chậm nhất(?: là)?|muộn nhất|hạn(?: chót)?|hoàn thành|xong|gửi|nộp"
-                  r"|trình|vào|từ|đến|trong|cuối|hết|kết thúc)\b[^.;]{0,12}$", re.IGNORECASE)
-_ORGANISE = re.compile(r"tổ chức|hưởng ứng|mít tinh|phát động|gặp mặt|kỷ niệm|diễn ra|"
-                       r"ra quân|lễ\b|Lễ\b", re.IGNORECASE)
-_EVENT = re.compile(r"Tháng hành động|Tuần lễ|Ngày hội|[Ll]ễ (?:phát động|kỷ niệm|ra quân|mít tinh)"
-                    r"|Hội thi|Hội diễn|[Hh]ội nghị|[Mm]ít tinh|diễu hành|chiến dịch|diễn ra"
-                    r"|[Tt]háng cao điểm|[Nn]gày [A-ZĐÀ-Ỹ]|hưởng ứng|tọa đàm|[Hh]ội thảo|[Tt]ết")
+_CUE = re.compile(
+    r"(?:trước|chậm nhất(?: là)?|muộn nhất|hạn(?: chót)?|hoàn thành|xong|gửi|nộp"
+    r"|trình|vào|từ|đến|trong|cuối|hết|kết thúc)\b[^.;]{0,12}$",
+    re.IGNORECASE,
+)
+_ORGANISE = re.compile(
+    r"tổ chức|hưởng ứng|mít tinh|phát động|gặp mặt|kỷ niệm|diễn ra|"
+    r"ra quân|lễ\b|Lễ\b",
+    re.IGNORECASE,
+)
+_EVENT = re.compile(
+    r"Tháng hành động|Tuần lễ|Ngày hội|[Ll]ễ (?:phát động|kỷ niệm|ra quân|mít tinh)"
+    r"|Hội thi|Hội diễn|[Hh]ội nghị|[Mm]ít tinh|diễu hành|chiến dịch|diễn ra"
+    r"|[Tt]háng cao điểm|[Nn]gày [A-ZĐÀ-Ỹ]|hưởng ứng|tọa đàm|[Hh]ội thảo|[Tt]ết"
+)
 _REPORT = re.compile(r"báo cáo|Báo cáo")
 _BULLET = re.compile(r"^\s*(?:[-+•*]|\d{1,2}(?:\.\d{1,2})?\s*[.)]|[a-zđ]\))\s*")
-_STRIP_CUE = re.compile(r"\s*[(:,]?\s*(?:gửi\s+)?(?:trước|chậm nhất(?: là)?|muộn nhất|hạn chót|"
-                        r"hoàn thành|xong|vào|từ|trong|cuối|hết)?\s*(?:ngày)?\s*$", re.IGNORECASE)
+_STRIP_CUE = re.compile(
+    r"\s*[(:,]?\s*(?:gửi\s+)?(?:trước|chậm nhất(?: là)?|muộn nhất|hạn chót|"
+    r"hoàn thành|xong|vào|từ|trong|cuối|hết)?\s*(?:ngày)?\s*$",
+    re.IGNORECASE,
+)
 _TITLE_MAX = 180
 
 
@@ -41,21 +52,30 @@ def prose_deadlines(ctx: Context, paras: list[Paragraph], body: int) -> list[Dea
     return found
 
 
-def _sentence(ctx: Context, para: Paragraph, index: int, start: int, end: int
-              ) -> list[Deadline]:
+def _sentence(ctx: Context, para: Paragraph, index: int, start: int, end: int) -> list[Deadline]:
     sentence = ctx.doc.text[start:end]
     found = []
     for expr in find_times(sentence, ctx.year):
         c_start, c_end = _clause(sentence, expr)
         clause = sentence[c_start:c_end]
-        local = TimeExpr(**{**expr.__dict__, "start": expr.start - c_start,
-                            "end": expr.end - c_start})
+        local = TimeExpr(
+            **{**expr.__dict__, "start": expr.start - c_start, "end": expr.end - c_start}
+        )
         if not _is_deadline(local, clause, sentence):
             continue
         kind = _kind(local, clause, para.part)
-        deadline = Deadline(kind, clause[local.start:local.end], sentence.strip(),
-                            ctx.doc.source_span(start, end), para.section, expr.due,
-                            expr.starts, expr.period, expr.recurrence, expr.form)
+        deadline = Deadline(
+            kind,
+            clause[local.start : local.end],
+            sentence.strip(),
+            ctx.doc.source_span(start, end),
+            para.section,
+            expr.due,
+            expr.starts,
+            expr.period,
+            expr.recurrence,
+            expr.form,
+        )
         deadline.agencies = _agencies(ctx, para, index, clause, c_start + start)
         deadline.title = title_of(clause, local, kind)
         _finish(deadline, local)
@@ -72,10 +92,11 @@ def _clause(sentence: str, expr: TimeExpr) -> tuple[int, int]:
 
 def _is_deadline(expr: TimeExpr, clause: str, sentence: str) -> bool:
     before = clause[: expr.start]
-    if expr.form == "continuous":  # only "Thường xuyên …" opening a duty, not "kiểm tra … thường xuyên"
+    # "Thường xuyên …" opening a duty is one; "kiểm tra đột xuất, thường xuyên" is not.
+    if expr.form == "continuous":
         return not _BULLET.sub("", before).strip(" (")
     if expr.form == "recurring" and expr.due is None:
-        text = clause[expr.start: expr.end].lower()
+        text = clause[expr.start : expr.end].lower()
         return "định kỳ" in text or bool(_REPORT.search(before))
     if expr.form == "date" and not expr.year_given and not _CUE.search(before):
         return bool(_ORGANISE.search(sentence))  # a day named in passing is not an event
@@ -84,9 +105,8 @@ def _is_deadline(expr: TimeExpr, clause: str, sentence: str) -> bool:
 
 def _kind(expr: TimeExpr, clause: str, part: str | None) -> Kind:
     before = clause[: expr.start]
-    cued = re.search(r"(?:trước|chậm nhất|muộn nhất|hạn|gửi)\b[^.;]{0,12}$", before,
-                     re.IGNORECASE)
-    after = clause[expr.end: expr.end + 25]
+    cued = re.search(r"(?:trước|chậm nhất|muộn nhất|hạn|gửi)\b[^.;]{0,12}$", before, re.IGNORECASE)
+    after = clause[expr.end : expr.end + 25]
     if expr.form in ("recurring", "continuous"):  # "thường xuyên báo cáo", "báo cáo hằng quý"
         return "report" if _REPORT.search(after) or _REPORT.search(before[-80:]) else "task"
     if _REPORT.search(clause) and (cued or part == "report"):
@@ -98,8 +118,7 @@ def _kind(expr: TimeExpr, clause: str, part: str | None) -> Kind:
     return "task"
 
 
-def _agencies(ctx: Context, para: Paragraph, index: int, clause: str, offset: int
-              ) -> list[str]:
+def _agencies(ctx: Context, para: Paragraph, index: int, clause: str, offset: int) -> list[str]:
     if para.heading in ("number", "letter") and ctx.entry_refs.get(index):
         return ctx.entry_refs[index]
     subjects = subject_mentions(ctx.finder, clause)
@@ -119,15 +138,15 @@ def title_of(clause: str, expr: TimeExpr, kind: Kind) -> str:
         at = _REPORT.search(text)
         colon = text.find(":", at.start() if at else 0, expr.start)
         if at and at.start() < expr.start:
-            text = text[at.start(): colon if colon != -1 else expr.start]
+            text = text[at.start() : colon if colon != -1 else expr.start]
             expr = TimeExpr(len(text), len(text), expr.form)
     head = _STRIP_CUE.sub("", text[: expr.start])
-    tail = text[expr.end:]
+    tail = text[expr.end :]
     text = _BULLET.sub("", f"{head} {tail}" if head.strip() else tail)
     text = re.sub(r"\(\s*\)|\s+([,.;:)])", r"\1", " ".join(text.split())).strip(" .;:,-(")
     text = _balance(text)
     if len(text) > _TITLE_MAX:
-        text = text[: _TITLE_MAX].rsplit(" ", 1)[0] + " …"
+        text = text[:_TITLE_MAX].rsplit(" ", 1)[0] + " …"
     return text[:1].upper() + text[1:] if text else clause.strip()[:_TITLE_MAX]
 
 

@@ -16,11 +16,13 @@ from bot.extract.model import Span
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
 # Old-style placement only differs in open syllables oa/oe/uy (no final consonant), and
 # never after "q" ("quý" is right in both styles).
-_TONED = {base: "".join(unicodedata.normalize("NFC", base + t) for t in _TONES)
-          for base in "aeyAEY"}
+_TONED = {
+    base: "".join(unicodedata.normalize("NFC", base + t) for t in _TONES) for base in "aeyAEY"
+}
 _OLD_TONE = re.compile(
     rf"(?<![qQ])(?:([oO])([{_TONED['a']}{_TONED['e']}{_TONED['A']}{_TONED['E']}])"
-    rf"|([uU])([{_TONED['y']}{_TONED['Y']}]))(?!\w)")
+    rf"|([uU])([{_TONED['y']}{_TONED['Y']}]))(?!\w)"
+)
 _COMBINING = re.compile(r".[\u0300-\u036f]+", re.DOTALL)
 _SOFT_BREAK = re.compile(r"[ \t]*\n\s*")
 _ENDS_SENTENCE = ".:;!?"
@@ -34,8 +36,11 @@ class MappedText:
         self.text = text
         self.origin = list(range(len(text) + 1))  # one extra: the end sentinel
 
-    def sub(self, pattern: re.Pattern[str] | str, repl: Callable[[re.Match[str]], str] | str,
-            ) -> None:
+    def sub(
+        self,
+        pattern: re.Pattern[str] | str,
+        repl: Callable[[re.Match[str]], str] | str,
+    ) -> None:
         """``re.sub`` that keeps the offset map in step with the text."""
         out: list[str] = []
         origin: list[int] = []
@@ -97,8 +102,8 @@ def _join_or_keep(text: str, match: re.Match[str]) -> str:
     The seed and PDF exports break sentences mid-way ("chỉ\\n\\ntiêu"): the next line then
     starts in lower case, or a date follows a dangling "ngày".
     """
-    before = text[max(0, match.start() - 12): match.start()].rstrip()
-    after = text[match.end(): match.end() + 1]
+    before = text[max(0, match.start() - 12) : match.start()].rstrip()
+    after = text[match.end() : match.end() + 1]
     if not before or not after or before[-1] in _ENDS_SENTENCE:
         return "\n"
     if after.islower() or (after.isdigit() and _NEEDS_NUMBER.search(before)):

@@ -55,5 +55,6 @@ def _body_start(paras: list[Paragraph]) -> int:
 def _require_plan_shape(paras: list[Paragraph], source: str) -> None:
     """A text with no plan structure at all is refused rather than drafted from noise."""
     if not any(p.heading for p in paras) and not any("Số" in p.text for p in paras[:10]):
-        raise ExtractError(f"{source}: does not look like a plan (no 'Số: …/KH-…' line and "
-                           "no numbered sections)")
+        raise ExtractError(
+            f"{source}: does not look like a plan (no 'Số: …/KH-…' line and no numbered sections)"
+        )

@@ -31,9 +31,19 @@ class Registry:
             return self._refs[key]
         code = self._unique(mention.code or _group_code(mention) or make_code(mention.name))
         flags = [] if mention.known else ["check: name not in the agency table"]
-        self.agencies.append(Agency(code, mention.name, mention.short, mention.group,
-                                    mention.name, span, section,
-                                    1.0 if mention.known else 0.7, flags))
+        self.agencies.append(
+            Agency(
+                code,
+                mention.name,
+                mention.short,
+                mention.group,
+                mention.name,
+                span,
+                section,
+                1.0 if mention.known else 0.7,
+                flags,
+            )
+        )
         self._refs[key] = key if mention.group else code
         return self._refs[key]
 

@@ -33,7 +33,7 @@ def read_entries(ctx: Context, paras: list[Paragraph]) -> None:
                 ctx.org_refs.extend(r for r in refs if r not in ctx.org_refs)
         for match in _COLLABORATORS.finditer(para.text):
             found = ctx.finder.find(match["who"])
-            found = [m for m in found if m.start < 3 or match["who"][:m.start].strip() in ",và"]
+            found = [m for m in found if m.start < 3 or match["who"][: m.start].strip() in ",và"]
             ctx.register(found, para.start + match.start("who"), para.section)
     ctx.coordinator = _coordinator(ctx, paras)
     ctx.reporters = [r for r in ctx.org_refs if r != ctx.coordinator]
@@ -46,8 +46,15 @@ def _offset_in(text: str, mention: Mention) -> Mention:
     shift = lead + (number.end() - lead if number else 0)
     prefix = re.match(r"(?:Đề nghị|đề nghị|Trách nhiệm của|Giao)\s+", text[shift:])
     shift += prefix.end() if prefix else 0
-    return Mention(mention.name, mention.start + shift, mention.end + shift, mention.group,
-                   mention.known, mention.short, mention.code)
+    return Mention(
+        mention.name,
+        mention.start + shift,
+        mention.end + shift,
+        mention.group,
+        mention.known,
+        mention.short,
+        mention.code,
+    )
 
 
 def _coordinator(ctx: Context, paras: list[Paragraph]) -> str | None:
@@ -69,7 +76,7 @@ def subject_mentions(finder: AgencyFinder, clause: str) -> list[Mention]:
     subjects: list[Mention] = []
     previous = 0
     for mention in finder.find(clause):
-        gap = clause[previous: mention.start]
+        gap = clause[previous : mention.start]
         lead = _SUBJECT_GLUE if subjects else _SUBJECT_LEAD
         if not (lead.match(gap) or (not subjects and _ASSIGNS.search(gap))):
             break

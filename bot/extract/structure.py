@@ -86,8 +86,9 @@ def _place(line: str, start: int, state: _State, index: int) -> Paragraph:
         state.letter, heading = match["num"], "letter"
         state.entry = index
     section = ".".join(p for p in (state.roman, state.number, state.letter) if p) or None
-    return Paragraph(line, start, section, state.entry_part or state.part, state.entry,
-                     heading, state.appendix)
+    return Paragraph(
+        line, start, section, state.entry_part or state.part, state.entry, heading, state.appendix
+    )
 
 
 def _part_of(title: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,24 +18,59 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _EVERY = {"tuần": "weekly", "tháng": "monthly", "quý": "quarterly", "năm": "yearly"}
 
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("window", re.compile(rf"(?:[Tt]ừ\s+)?(?P<a>{_DATE})\s*(?:đến|tới|-)\s*(?:hết\s+)?"
-                          rf"(?P<b>{_DATE})(?![\d/])")),
-    ("month_window", re.compile(r"[Tt]ừ\s+tháng\s+(?P<m1>\d{1,2})" + _YEAR.format("y1", "z1")
-                                + r"\s*(?:đến|tới|-)\s*(?:hết\s+)?tháng\s+(?P<m2>\d{1,2})"
-                                + _YEAR.format("y2", "z2"))),
+    (
+        "window",
+        re.compile(
+            rf"(?:[Tt]ừ\s+)?(?P<a>{_DATE})\s*(?:đến|tới|-)\s*(?:hết\s+)?"
+            rf"(?P<b>{_DATE})(?![\d/])"
+        ),
+    ),
+    (
+        "month_window",
+        re.compile(
+            r"[Tt]ừ\s+tháng\s+(?P<m1>\d{1,2})"
+            + _YEAR.format("y1", "z1")
+            + r"\s*(?:đến|tới|-)\s*(?:hết\s+)?tháng\s+(?P<m2>\d{1,2})"
+            + _YEAR.format("y2", "z2")
+        ),
+    ),
     ("dated_rule", re.compile(rf"(?P<a>{_DATE})\s+(?:hằng|hàng)\s+năm")),
-    ("date", re.compile(r"(?:ngày\s+)?(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})"
-                        r"(?:\s+năm\s+(?P<y>\d{4}))?(?!\d)|(?<![\d/\w])(?P<d2>\d{1,2})/"
-                        r"(?P<m2>\d{1,2})(?:/(?P<y2>\d{4}))?(?![\d/])")),
-    ("month", re.compile(r"(?P<pre>(?:[Tt]rước|[Cc]uối|[Hh]ết)\s+)?(?<!\d\s)[Tt]háng\s+"
-                         r"(?P<m>\d{1,2})(?!\d)" + _YEAR.format("y", "z"))),
-    ("quarter", re.compile(r"(?P<pre>[Tt]rước\s+)?[Qq]uý\s+(?P<q>IV|I{1,3}|[1-4])(?![\w])"
-                           + _YEAR.format("y", "z"))),
-    ("rule", re.compile(r"(?:[Đđ]ịnh kỳ\s+)?(?:[Hh]ằng|[Hh]àng)\s+(?P<every>tuần|tháng|quý|năm)"
-                        r"|(?:[Đđ]ịnh kỳ\s+)?(?:0?6|sáu)\s+tháng(?:,|\s+và)\s+(?:cả\s+)?năm")),
-    ("relative", re.compile(r"(?:[Nn]gay\s+)?[Ss]au khi\s+[^,;.()\n|]{3,80}"
-                            r"|[Tt]rong (?:vòng|thời hạn)\s+\d+\s+ngày(?:\s+làm việc)?"
-                            r"(?:\s+(?:kể từ|sau)[^,;.()\n|]{0,80})?")),
+    (
+        "date",
+        re.compile(
+            r"(?:ngày\s+)?(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})"
+            r"(?:\s+năm\s+(?P<y>\d{4}))?(?!\d)|(?<![\d/\w])(?P<d2>\d{1,2})/"
+            r"(?P<m2>\d{1,2})(?:/(?P<y2>\d{4}))?(?![\d/])"
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            r"(?P<pre>(?:[Tt]rước|[Cc]uối|[Hh]ết)\s+)?(?<!\d\s)[Tt]háng\s+"
+            r"(?P<m>\d{1,2})(?!\d)" + _YEAR.format("y", "z")
+        ),
+    ),
+    (
+        "quarter",
+        re.compile(
+            r"(?P<pre>[Tt]rước\s+)?[Qq]uý\s+(?P<q>IV|I{1,3}|[1-4])(?![\w])" + _YEAR.format("y", "z")
+        ),
+    ),
+    (
+        "rule",
+        re.compile(
+            r"(?:[Đđ]ịnh kỳ\s+)?(?:[Hh]ằng|[Hh]àng)\s+(?P<every>tuần|tháng|quý|năm)"
+            r"|(?:[Đđ]ịnh kỳ\s+)?(?:0?6|sáu)\s+tháng(?:,|\s+và)\s+(?:cả\s+)?năm"
+        ),
+    ),
+    (
+        "relative",
+        re.compile(
+            r"(?:[Nn]gay\s+)?[Ss]au khi\s+[^,;.()\n|]{3,80}"
+            r"|[Tt]rong (?:vòng|thời hạn)\s+\d+\s+ngày(?:\s+làm việc)?"
+            r"(?:\s+(?:kể từ|sau)[^,;.()\n|]{0,80})?"
+        ),
+    ),
     ("continuous", re.compile(r"[Tt]hường xuyên(?:,?\s+liên tục)?")),
 )
 TABLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -44,18 +80,25 @@ TABLE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 PROSE_YEAR = re.compile(r"(?:[Hh]oàn thành|[Xx]ong)(?:\s+trong|\s+trước)?\s+năm\s+(?P<y>\d{4})")
 
 MASKS = (
-    re.compile(r"(?:số\s+)?\d+[\w.&-]*/[\w./&-]*[A-ZĐ][\w./&-]*\s*,?\s*(?:ngày|ban hành ngày)\s+"
-               + _DATE),
-    re.compile(r"(?:Luật|Nghị định|Thông tư|Quyết định|Nghị quyết|Kế hoạch|Công văn|Chỉ thị"
-               r"|Kết luận|Thông báo|Công điện|Hướng dẫn)\s+(?:số\s+)?\S*\s*ngày\s+" + _DATE),
+    re.compile(
+        r"(?:số\s+)?\d+[\w.&-]*/[\w./&-]*[A-ZĐ][\w./&-]*\s*,?\s*(?:ngày|ban hành ngày)\s+" + _DATE
+    ),
+    re.compile(
+        r"(?:Luật|Nghị định|Thông tư|Quyết định|Nghị quyết|Kế hoạch|Công văn|Chỉ thị"
+        r"|Kết luận|Thông báo|Công điện|Hướng dẫn)\s+(?:số\s+)?\S*\s*ngày\s+" + _DATE
+    ),
     re.compile(r"tầm nhìn\s+(?:đến|tới)\s+năm\s+\d{4}|(?:đến|tới)\s+năm\s+\d{4}"),
-    re.compile(r"(?:giai đoạn|nhiệm kỳ|niên khóa|năm học|thời kỳ)\s+(?:từ\s+)?(?:năm\s+)?\d{4}"
-               r"(?:\s*(?:-|đến)\s*(?:năm\s+)?\d{4})?"),
+    re.compile(
+        r"(?:giai đoạn|nhiệm kỳ|niên khóa|năm học|thời kỳ)\s+(?:từ\s+)?(?:năm\s+)?\d{4}"
+        r"(?:\s*(?:-|đến)\s*(?:năm\s+)?\d{4})?"
+    ),
     re.compile(r"[^\n,:]{2,40},\s*ngày\s*\d{0,2}\s*tháng\s*\d{0,2}\s*năm\s*\d{4}"),
 )
-_LEGAL_BASIS = re.compile(r"\s*(?:[-+•]\s*)?(?:Căn cứ|\(?Kèm theo|Thực hiện\s+(?:Công văn|Nghị"
-                          r" quyết|Quyết định|Kế hoạch|Chỉ thị|Thông báo|Hướng dẫn|Luật|Nghị "
-                          r"định|Thông tư|Kết luận|Công điện|Chương trình|ý kiến))")
+_LEGAL_BASIS = re.compile(
+    r"\s*(?:[-+•]\s*)?(?:Căn cứ|\(?Kèm theo|Thực hiện\s+(?:Công văn|Nghị"
+    r" quyết|Quyết định|Kế hoạch|Chỉ thị|Thông báo|Hướng dẫn|Luật|Nghị "
+    r"định|Thông tư|Kết luận|Công điện|Chương trình|ý kiến))"
+)
 
 
 @dataclass
@@ -129,8 +172,14 @@ def _month_window(match: re.Match[str], year: int) -> TimeExpr:
     y1 = int(match["y1"] or match["z1"] or 0) or y2 or year
     end_year = y2 or y1
     due = _month_end(end_year, int(match["m2"]))
-    return TimeExpr(match.start(), match.end(), "window", due, date(y1, int(match["m1"]), 1),
-                    year_given=bool(y2))
+    return TimeExpr(
+        match.start(),
+        match.end(),
+        "window",
+        due,
+        date(y1, int(match["m1"]), 1),
+        year_given=bool(y2),
+    )
 
 
 def _dated_rule(match: re.Match[str], year: int) -> TimeExpr:
@@ -139,8 +188,11 @@ def _dated_rule(match: re.Match[str], year: int) -> TimeExpr:
 
 
 def _date(match: re.Match[str], year: int) -> TimeExpr:
-    d, m, y = (match["d"], match["m"], match["y"]) if match["d"] else (
-        match["d2"], match["m2"], match["y2"])
+    d, m, y = (
+        (match["d"], match["m"], match["y"])
+        if match["d"]
+        else (match["d2"], match["m2"], match["y2"])
+    )
     due = date(int(y) if y else year, int(m), int(d))
     return TimeExpr(match.start(), match.end(), "date", due, year_given=bool(y))
 
@@ -151,8 +203,14 @@ def _month(match: re.Match[str], year: int) -> TimeExpr:
     due = _month_end(y, month)
     if match["pre"] and match["pre"].lower().startswith("trước"):
         due = date(y, month, 1).fromordinal(date(y, month, 1).toordinal() - 1)
-    return TimeExpr(match.start(), match.end(), "period", due, period=f"{y}-{month:02d}",
-                    year_given=bool(match["y"] or match["z"]))
+    return TimeExpr(
+        match.start(),
+        match.end(),
+        "period",
+        due,
+        period=f"{y}-{month:02d}",
+        year_given=bool(match["y"] or match["z"]),
+    )
 
 
 def _quarter(match: re.Match[str], year: int) -> TimeExpr:
@@ -161,8 +219,14 @@ def _quarter(match: re.Match[str], year: int) -> TimeExpr:
     due = _month_end(y, quarter * 3)
     if match["pre"]:
         due = date(y, quarter * 3 - 2, 1).fromordinal(date(y, quarter * 3 - 2, 1).toordinal() - 1)
-    return TimeExpr(match.start(), match.end(), "period", due, period=f"{y}-Q{quarter}",
-                    year_given=bool(match["y"] or match["z"]))
+    return TimeExpr(
+        match.start(),
+        match.end(),
+        "period",
+        due,
+        period=f"{y}-Q{quarter}",
+        year_given=bool(match["y"] or match["z"]),
+    )
 
 
 def _rule(match: re.Match[str], year: int) -> TimeExpr:
@@ -171,9 +235,10 @@ def _rule(match: re.Match[str], year: int) -> TimeExpr:
     return TimeExpr(match.start(), match.end(), "recurring", recurrence=recurrence)
 
 
-def _plain(form: str):  # type: ignore[no-untyped-def]
+def _plain(form: str) -> Callable[[re.Match[str], int], TimeExpr]:
     def build(match: re.Match[str], year: int) -> TimeExpr:
         return TimeExpr(match.start(), match.end(), form)
+
     return build
 
 
@@ -181,8 +246,9 @@ def _year_range(match: re.Match[str], year: int) -> TimeExpr:
     y1, y2 = int(match["y1"]), int(match["y2"])
     if not 1990 <= y1 < y2 <= 2100:
         raise ValueError("not a year range")
-    return TimeExpr(match.start(), match.end(), "period", date(y2, 12, 31), date(y1, 1, 1),
-                    period=f"{y1}..{y2}")
+    return TimeExpr(
+        match.start(), match.end(), "period", date(y2, 12, 31), date(y1, 1, 1), period=f"{y1}..{y2}"
+    )
 
 
 def _year(match: re.Match[str], year: int) -> TimeExpr:
@@ -195,8 +261,15 @@ def _month_end(year: int, month: int) -> date:
 
 
 _BUILDERS = {
-    "window": _window, "month_window": _month_window, "dated_rule": _dated_rule,
-    "date": _date, "month": _month, "quarter": _quarter, "rule": _rule,
-    "relative": _plain("relative"), "continuous": _plain("continuous"),
-    "year_range": _year_range, "year": _year,
+    "window": _window,
+    "month_window": _month_window,
+    "dated_rule": _dated_rule,
+    "date": _date,
+    "month": _month,
+    "quarter": _quarter,
+    "rule": _rule,
+    "relative": _plain("relative"),
+    "continuous": _plain("continuous"),
+    "year_range": _year_range,
+    "year": _year,
 }
