@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from bot.i18n import Translator
-from bot.reports.messages import localized, status_label
+from bot.reports.messages import status_label
 from bot.reports.status import NO_UPDATE, STATUSES, ItemStatus, PlanStatus
 
 WIDTH_PX = 1080
@@ -43,7 +43,6 @@ def item_chart(item: ItemStatus, t: Translator, *, now: datetime | None = None,
     The overdue part of each bar is hatched and counted at the bar's end; ``now`` is only
     used for the caption's time stamp.
     """
-    t = localized(t)
     with matplotlib.rc_context({"font.family": FONT, "font.size": 20, "hatch.linewidth": 2.0}):
         figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
         FigureCanvasAgg(figure)

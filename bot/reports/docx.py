@@ -31,12 +31,12 @@ from bot.reports.docx_layout import (
     set_widths,
     signature_block,
 )
-from bot.reports.messages import localized, on_time_label, status_label
+from bot.reports.messages import on_time_label, status_label
 from bot.reports.status import NO_UPDATE, AgencyStatus, ItemStatus, PlanStatus
 from storage.models import Status
 
 ITEMS_PER_TABLE = 3  # report items side by side in the compliance table before it splits
-VI = localized(Translator("vi"))
+VI = Translator("vi")
 
 
 def export_docx(status: PlanStatus, *, dated: date | None = None,

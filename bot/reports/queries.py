@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, exists, literal, null, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, null, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
@@ -68,29 +68,33 @@ class HistoryRow(NamedTuple):
 
 def reported_items(session: Session, *, plan_id: int,
                    item_code: str | None = None) -> Sequence[PlanItem]:
-    """Active report and task items of a plan (events are not reported on), in plan order."""
+    """Active report and task items of a plan (events are not reported on), in plan order.
+
+    ``item_code`` (any letter case) keeps only that item.
+    """
     query = select_rows(PlanItem).where(PlanItem.plan_id == plan_id,
                                    col(PlanItem.archived_at).is_(None),
                                    col(PlanItem.kind).in_(REPORTED_KINDS))
     if item_code is not None:
-        query = query.where(PlanItem.code == item_code)
+        query = query.where(func.lower(PlanItem.code) == item_code.lower())
     return session.exec(query.order_by(col(PlanItem.position), col(PlanItem.id))).all()
 
 
 def plan_agency(session: Session, *, plan_id: int, code: str) -> Agency | None:
-    """The active agency ``code`` when it takes part in the plan."""
+    """The active agency ``code`` (any letter case) when it takes part in the plan."""
     query = (select_rows(Agency)
              .join(PlanAgency, col(PlanAgency.agency_id) == Agency.id)
              .where(PlanAgency.plan_id == plan_id, col(PlanAgency.archived_at).is_(None),
-                    Agency.code == code, col(Agency.archived_at).is_(None)))
+                    func.lower(Agency.code) == code.lower(), col(Agency.archived_at).is_(None)))
     return session.exec(query).first()
 
 
-def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
+def latest_per_assignment(session: Session, *, item_ids: Sequence[int], now: datetime,
                           due_ends: Mapping[int, datetime],
                           agency_id: int | None = None) -> list[AssignmentRow]:
-    """Every active assignment of ``item_ids`` with its latest update (one statement).
+    """Every active assignment of ``item_ids`` with its latest update by ``now`` (one statement).
 
+    Updates stored after ``now`` are ignored, so a past ``now`` gives the status as it was.
     ``due_ends`` maps an item id to the instant its due date ends; for those items
     ``done_by_due`` tells whether a ``done`` update was stored before that instant.
     """
@@ -101,10 +105,10 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
         select(col(ItemAgency.item_id), col(ItemAgency.agency_id), col(Agency.code),
                col(Agency.name), col(Agency.short_name), col(AgencyGroup.name),
                col(latest.status), col(latest.note), col(latest.created_at),
-               _done_by_due(due_ends, latest))
+               _done_by_due(due_ends, latest, now))
         .join(Agency, col(Agency.id) == ItemAgency.agency_id)
         .outerjoin(AgencyGroup, col(AgencyGroup.id) == Agency.group_id)
-        .outerjoin(latest, col(latest.id) == _latest_update_id())
+        .outerjoin(latest, col(latest.id) == _latest_update_id(now))
         .where(col(ItemAgency.item_id).in_(item_ids), col(ItemAgency.archived_at).is_(None),
                col(Agency.archived_at).is_(None))
         .order_by(col(ItemAgency.item_id), col(Agency.id))
@@ -115,17 +119,19 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int],
     return [AssignmentRow._make(row) for row in session.connection().execute(query)]
 
 
-def _latest_update_id() -> ColumnElement[int]:
+def _latest_update_id(now: datetime) -> ColumnElement[int]:
     """Correlated scalar subquery: the id of the assignment's newest update (an index seek)."""
     update = aliased(ProgressUpdate)
     return (select(col(update.id))
             .where(col(update.item_id) == ItemAgency.item_id,
-                   col(update.agency_id) == ItemAgency.agency_id)
+                   col(update.agency_id) == ItemAgency.agency_id,
+                   col(update.created_at) <= now)
             .order_by(col(update.created_at).desc(), col(update.id).desc())
             .limit(1).correlate(ItemAgency).scalar_subquery())
 
 
-def _done_by_due(due_ends: Mapping[int, datetime], latest: Any) -> ColumnElement[Any]:
+def _done_by_due(due_ends: Mapping[int, datetime], latest: Any,
+                 now: datetime) -> ColumnElement[Any]:
     """Whether a ``done`` update was stored before the due date's end; NULL without a due date.
 
     The ``CASE`` answers from the latest update when it is itself a timely ``done`` (the
@@ -140,6 +146,7 @@ def _done_by_due(due_ends: Mapping[int, datetime], latest: Any) -> ColumnElement
     done_before = exists().where(and_(col(update.item_id) == ItemAgency.item_id,
                                       col(update.agency_id) == ItemAgency.agency_id,
                                       col(update.created_at) < end,
+                                      col(update.created_at) <= now,
                                       col(update.status) == Status.DONE.value))
     return case((col(ItemAgency.item_id).not_in(list(due_ends)), null()),
                 (and_(latest.status == Status.DONE.value, latest.created_at < end), true()),

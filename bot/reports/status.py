@@ -124,6 +124,8 @@ def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str
                 agency_code: str | None = None, with_on_time: bool = True) -> PlanStatus:
     """Read the status of plan ``plan_id`` at ``now`` (aware) in a fixed number of queries.
 
+    Only updates stored by ``now`` count, so a past ``now`` shows the status as it was then.
+
     ``item_code`` narrows to one report/task item, ``agency_code`` to one agency's items;
     an unknown code raises ``UnknownCode``. ``with_on_time=False`` skips the on-time check
     (every ``on_time`` is then None): views that do not show it save its cost, which grows
@@ -132,13 +134,14 @@ def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise UnknownCode(f"plan {plan_id}")
-    agency_id = _agency_id(session, plan_id, agency_code)
+    agency = _agency(session, plan_id, agency_code)
+    agency_id = agency.id if agency else None
     items = list(queries.reported_items(session, plan_id=plan_id, item_code=item_code))
     if item_code is not None and not items:
         raise UnknownCode(item_code)
     ids = [item.id for item in items if item.id is not None]
     rows = queries.latest_per_assignment(
-        session, item_ids=ids, agency_id=agency_id,
+        session, item_ids=ids, agency_id=agency_id, now=now,
         due_ends={item.id: due_end(item.due) for item in items
                   if item.id and item.due and with_on_time})
     focal = queries.focal_points(session, item_ids=ids)
@@ -152,16 +155,17 @@ def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str
         issued_on=plan.issued_on, now=now, items=statuses,
         coordinator=coordinator.name if coordinator else None,
         coordinator_short_name=coordinator.short_name if coordinator else None,
-        agency=agency_code, item=item_code)
+        agency=agency.code if agency else None,
+        item=items[0].code if item_code is not None else None)
 
 
-def _agency_id(session: Session, plan_id: int, code: str | None) -> int | None:
+def _agency(session: Session, plan_id: int, code: str | None) -> Agency | None:
     if code is None:
         return None
     agency = queries.plan_agency(session, plan_id=plan_id, code=code)
-    if agency is None or agency.id is None:
+    if agency is None:
         raise UnknownCode(code)
-    return agency.id
+    return agency
 
 
 def _item_statuses(items: list[PlanItem], rows: list[queries.AssignmentRow],

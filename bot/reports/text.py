@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.i18n import Translator
-from bot.reports.messages import localized, on_time_label, status_label
+from bot.reports.messages import on_time_label, status_label
 from bot.reports.status import (
     NO_UPDATE,
     AgencyStatus,
@@ -30,7 +30,6 @@ CHAT_MAX_NAMES = 30
 def status_text(status: PlanStatus, t: Translator, *, limit: int = TEXT_LIMIT,
                 max_names: int | None = CHAT_MAX_NAMES) -> list[str]:
     """The status as chat messages: per item, or per agency when narrowed to one."""
-    t = localized(t)
     if status.agency is not None:
         blocks = [agency_block(status, status.agency, t)]
     else:
@@ -66,7 +65,6 @@ def _plan_header(status: PlanStatus, t: Translator) -> str:
 def item_block(item: ItemStatus, t: Translator, now: datetime, *,
                max_names: int | None = CHAT_MAX_NAMES) -> str:
     """One item: due date, who reported with which status, who has not, who is overdue."""
-    t = localized(t)
     total = len(item.agencies)
     reported = total - item.counts[NO_UPDATE]
     lines = [f"▪ {item.code} — {item.title}", _due_line(item, t, now),
@@ -90,11 +88,8 @@ def item_block(item: ItemStatus, t: Translator, now: datetime, *,
 def _due_line(item: ItemStatus, t: Translator, now: datetime) -> str:
     if item.due is None:
         return t._("No due date")
-    line = t._("Due: {date}").format(date=t.date(item.due))
     days = (item.due - local_today(now)).days
-    if days >= 0:
-        return line + " " + t._("({n} days left)").format(n=days)
-    return line + " " + t._("(passed {n} days ago)").format(n=-days)
+    return f"{t._('Due: {date}').format(date=t.date(item.due))} ({t.days_left(days)})"
 
 
 def names(agencies: list[AgencyStatus], t: Translator, max_names: int | None) -> str:
@@ -108,7 +103,6 @@ def names(agencies: list[AgencyStatus], t: Translator, max_names: int | None) ->
 
 def agency_block(status: PlanStatus, code: str, t: Translator) -> str:
     """One agency: its focal points, its on-time rate and its items with their status."""
-    t = localized(t)
     rows = [(item, a) for item in status.items for a in item.agencies if a.code == code]
     if not rows:
         return t._("{code}: nothing assigned in this plan.").format(code=code)
@@ -140,7 +134,6 @@ def _agency_item_line(item: ItemStatus, agency: AgencyStatus, t: Translator) -> 
 
 def overdue_text(status: PlanStatus, t: Translator, *, limit: int = TEXT_LIMIT) -> list[str]:
     """``/overdue``: per item, the overdue agencies with their focal points."""
-    t = localized(t)
     blocks = []
     for item in status.items:
         if not item.overdue:

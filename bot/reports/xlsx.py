@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.i18n import TZ, Translator
-from bot.reports.messages import localized, on_time_label, status_label
+from bot.reports.messages import on_time_label, status_label
 from bot.reports.queries import HistoryRow
 from bot.reports.status import STATUSES, AgencyStatus, ItemStatus, PlanStatus, on_time_rates
 
@@ -35,7 +35,6 @@ Column = tuple[str, int]  # (header, width in characters)
 
 def export_xlsx(status: PlanStatus, history: Sequence[HistoryRow], t: Translator) -> bytes:
     """The workbook as bytes: summary, a sheet per report item, tasks, history."""
-    t = localized(t)
     book = Workbook()
     taken: set[str] = set()
     summary = book.active
