@@ -9,6 +9,8 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 
 from bot.sandbox import AsyncSandboxClient, RunningSandbox
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # RetryAfter int
+
 KEYBOARD = InlineKeyboardMarkup(
     [
         [InlineKeyboardButton("Đã xong", callback_data="done:1")],
