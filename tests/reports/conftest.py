@@ -1,99 +1,24 @@
-"""Fixtures: the sample plan loaded into a per-test SQLite database, with people and updates."""
+"""Fixtures: the sample plan in a per-test SQLite database, bare or with updates."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from bot.planfile.load import load_plan
-from bot.planfile.parse import read_plan_file
-from storage.db import make_engine, session_scope
-from storage.migrate import upgrade
-from storage.models import Agency, Person, Plan, PlanItem, ProgressUpdate
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE_PLAN = ROOT / "plans" / "kh-68-ubnd-binh-phuoc-2021.yaml"
-PLAN_CODE = "68/KH-UBND"
-# 09:00 on 1 June 2021 in Vietnam: two days after the 06-month report was due (30/5).
-NOW = datetime(2021, 6, 1, 2, 0, tzinfo=UTC)
-
-
-def vn(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
-    """An instant given in Vietnam time (UTC+7, no daylight saving)."""
-    return datetime(year, month, day, hour - 7, minute, tzinfo=UTC) if hour >= 7 else \
-        datetime(year, month, day - 1, hour + 17, minute, tzinfo=UTC)
-
-
-@dataclass
-class Seeded:
-    """Handles on the seeded database for tests."""
-
-    engine: Engine
-    url: str
-    plan_id: int
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
-
-    def add_update(self, item: str, agency: str, status: str, at: datetime,
-                   note: str | None = None, person: str | None = None) -> None:
-        with session_scope(self.engine) as session:
-            item_id = session.exec(select(PlanItem.id).where(PlanItem.code == item)).one()
-            agency_row = session.exec(select(Agency).where(Agency.code == agency)).one()
-            person_id = None
-            if person is not None:
-                person_id = session.exec(select(Person.id).where(Person.name == person)).one()
-            session.add(ProgressUpdate(item_id=item_id, agency_id=agency_row.id,
-                                       person_id=person_id, status=status, note=note,
-                                       channel="telegram", created_at=at))
-
-    def add_person(self, name: str, agency: str, role: str = "focal") -> None:
-        with session_scope(self.engine) as session:
-            agency_id = session.exec(select(Agency.id).where(Agency.code == agency)).one()
-            session.add(Person(name=name, agency_id=agency_id, role=role))
+from tests.reports.seed import Seeded, add_reports, seed_database
 
 
 @pytest.fixture
 def seeded(tmp_path: Path) -> Iterator[Seeded]:
     """The sample plan in a fresh SQLite database, no people and no updates yet."""
-    url = f"sqlite:///{tmp_path / 'baocao.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        load_plan(session, read_plan_file(SAMPLE_PLAN), source_file=SAMPLE_PLAN.name)
-    with session_scope(engine) as session:
-        plan_id = session.exec(select(Plan.id).where(Plan.code == PLAN_CODE)).one()
-    yield Seeded(engine=engine, url=url, plan_id=plan_id)
-    engine.dispose()
+    seeded = seed_database(tmp_path / "baocao.db")
+    yield seeded
+    seeded.engine.dispose()
 
 
 @pytest.fixture
 def reported(seeded: Seeded) -> Seeded:
-    """The sample plan with focal points and a realistic set of updates on the 06-month report.
-
-    At ``NOW`` (1 June 2021, 09:00): SNV done on time (after being in progress), SKHDT done
-    late (31/5), SYT blocked with a note, STP in progress, UBND-DONGXOAI done on the due day,
-    everyone else silent.
-    """
-    seeded.add_person("Nguyễn Văn An", "SNV")
-    seeded.add_person("Trần Thị Bình", "SNV")
-    seeded.add_person("Lê Thị Cúc", "SKHDT")
-    seeded.add_person("Phạm Văn Dũng", "SYT")
-    seeded.add_person("Hoàng Thị Én", "SLDTBXH", role="coordinator")
-    add = seeded.add_update
-    add("BC-6T-2021", "SNV", "in_progress", vn(2021, 5, 20), "Đang tổng hợp số liệu")
-    add("BC-6T-2021", "SNV", "done", vn(2021, 5, 28, 15, 30), "Đã gửi văn bản số 123/BC-SNV",
-        person="Nguyễn Văn An")
-    add("BC-6T-2021", "SKHDT", "done", vn(2021, 5, 31, 10), "Gửi chậm do thiếu số liệu")
-    add("BC-6T-2021", "SYT", "blocked", vn(2021, 5, 29, 16),
-        "Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn đến 10/6")
-    add("BC-6T-2021", "STP", "in_progress", vn(2021, 5, 27))
-    add("BC-6T-2021", "UBND-DONGXOAI", "done", vn(2021, 5, 30, 23, 59), "Đã gửi qua hệ thống")
-    add("IV2-TAPHUAN", "SNV", "in_progress", vn(2021, 4, 15), "Đã mở 1 lớp tập huấn")
-    return seeded
+    """The sample plan with focal points and updates (see ``add_reports``)."""
+    return add_reports(seeded)
