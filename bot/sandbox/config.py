@@ -78,6 +78,9 @@ class FaultsConfig:
     methods: frozenset[str] = SENDING_METHODS
 
     def __post_init__(self) -> None:
+        # Accept any iterable of names in any case (CLI, JSON); compare in lower case.
+        methods = [self.methods] if isinstance(self.methods, str) else self.methods
+        object.__setattr__(self, "methods", frozenset(m.lower() for m in methods))
         for name in ("error_rate", "timeout_rate", "reset_rate", "storm_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -90,8 +93,6 @@ class FaultsConfig:
 
     def updated(self, changes: dict[str, Any]) -> Self:
         """Return a copy with ``changes`` applied; unknown keys raise ``ValueError``."""
-        if "methods" in changes:
-            changes = {**changes, "methods": frozenset(m.lower() for m in changes["methods"])}
         return _updated(self, changes)
 
 
@@ -110,6 +111,9 @@ class SandboxConfig:
     # Webhook delivery: attempts per update and the first back-off delay (doubles).
     webhook_attempts: int = 4
     webhook_backoff: float = 0.05
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", frozenset(self.tokens))
 
 
 def _updated(obj: Any, changes: dict[str, Any]) -> Any:

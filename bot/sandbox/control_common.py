@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.errors import dumps
 from bot.sandbox.state import STATE_REF, SandboxState
 
 
@@ -61,7 +62,7 @@ def float_field(data: Any, name: str, default: float) -> float:
 
 
 def reply(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
+    return web.json_response(data, status=status, dumps=dumps)
 
 
 ControlHandler = Callable[[web.Request], Awaitable[web.Response]]

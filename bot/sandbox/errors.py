@@ -7,6 +7,8 @@ same HTTP status, which is what python-telegram-bot maps to its exception classe
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +25,10 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
 )
+
+
+# Telegram sends UTF-8 text, not \u escapes; readable with curl too.
+dumps = functools.partial(json.dumps, ensure_ascii=False)
 
 
 class ApiError(Exception):
@@ -46,7 +52,7 @@ class ApiError(Exception):
         return body
 
     def response(self) -> web.Response:
-        return web.json_response(self.body(), status=self.code)
+        return web.json_response(self.body(), status=self.code, dumps=dumps)
 
 
 def bad_request(detail: str) -> ApiError:
@@ -76,4 +82,4 @@ def bad_gateway() -> ApiError:
 
 def ok(result: Any) -> web.Response:
     """A successful Bot API answer."""
-    return web.json_response({"ok": True, "result": result})
+    return web.json_response({"ok": True, "result": result}, dumps=dumps)
