@@ -39,8 +39,8 @@ _STOP_WORDS = {
     "Sau",
     "Các",
     "các",
-    "và",
     "với",
+    "là",
     "trong",
     "trên",
     "tại",
@@ -88,15 +88,25 @@ class AgencyFinder:
             )
             for surface in (known.name, *known.aliases):
                 self._entries.setdefault(surface, entry)
+        self._compile()
+        self._paper = re.compile(r"(?<!\w)Báo(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)+")
+        self._groups = [
+            (code, name, re.compile(rf"(?<!\w){pattern}(?!\w)")) for code, name, pattern in GROUPS
+        ]
+
+    def _compile(self) -> None:
         surfaces = sorted(self._entries, key=len, reverse=True)
         alternatives = "|".join(re.escape(s) for s in surfaces)
         self._known = re.compile(
             rf"(?<![\w&])(?P<name>{alternatives})(?P<level>\s+{_LEVEL}{_PLACE})?(?![\w&])"
         )
-        self._paper = re.compile(r"(?<!\w)Báo(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)+")
-        self._groups = [
-            (code, name, re.compile(rf"(?<!\w){pattern}(?!\w)")) for code, name, pattern in GROUPS
-        ]
+
+    def learn(self, name: str) -> None:
+        """Recognise ``name`` from now on: an agency an entry named though no table knows it
+        ("Cục Biến đổi khí hậu") is then found in deadline sentences too."""
+        if name not in self._entries:
+            self._entries[name] = _Entry(name, None, None, False, False)
+            self._compile()
 
     def _add_sectors(self, level: str) -> None:
         # A ministry ("Bộ …") is a responsible body only in a ministry's own plan; in a
@@ -165,7 +175,11 @@ class AgencyFinder:
         listed = re.match(r"(?:[Cc]ác|[Cc]ơ quan)\s+(sở|Sở|phòng|Phòng|Bộ|bộ)[^:]*:\s*", head)
         if listed:
             return self._listed(head, listed)
-        return self.find(head, generic=True)
+        found = self.find(head, generic=True)
+        if not found and ":" in head:  # "Thủ trưởng các đơn vị thuộc Bộ: Vụ Pháp chế, …"
+            colon = head.index(":") + 1
+            found = [_shift(m, colon) for m in self.find(head[colon:], generic=True)]
+        return found
 
     def _listed(self, head: str, listed: re.Match[str]) -> list[Mention]:
         """ "Các sở, ngành: Y tế; Văn hóa, Thể thao và Du lịch; Ban Dân tộc; …" """
@@ -207,7 +221,7 @@ def _subject_text(heading: str) -> str:
     text = re.sub(r"^\s*(?:\d{1,2}(?:\.\d{1,2})?\s*[.)]|[a-zđ]\)|[-+•])\s*", "", heading)
     text = re.sub(r"^(?:Đề nghị|đề nghị|Trách nhiệm của|Giao)\s+", "", text)
     colon = text.find(":")
-    listed = re.match(r"(?:[Cc]ác|[Cc]ơ quan)\s+(?:sở|Sở|phòng|Phòng|Bộ|bộ)[^:]*:", text)
+    listed = re.match(r"(?:[Cc]ác|[Cc]ơ quan|Thủ trưởng)\s+[^:]{0,60}:", text)
     if colon != -1 and not listed and colon < 160:
         return text[:colon]
     lower = text.lower()
@@ -220,9 +234,11 @@ def _generic_end(text: str, pos: int) -> int:
     """Where an unknown agency name whose head word ends at ``pos`` ends."""
     end = pos
     for count, match in enumerate(re.finditer(r"([ \t]+)([^\s,;:.()|]+)", text[pos:])):
-        if match.start() != end - pos or count >= 8:
+        if match.start() != end - pos or count >= 12:
             break  # punctuation or a line break ends the name
         word = match.group(2)
+        if word == "và" and _next_word(text, pos + match.end()) in (*GENERIC_HEADS, "các", ""):
+            break  # "Đài … và Báo …": two agencies; "Vụ Khoa học và Công nghệ": one
         if word in _STOP_WORDS or word in GENERIC_HEADS or any(ch.isdigit() for ch in word):
             break
         rest = text[pos + match.start(2) :].lower()
@@ -232,9 +248,14 @@ def _generic_end(text: str, pos: int) -> int:
     return end
 
 
+def _next_word(text: str, pos: int) -> str:
+    match = re.match(r"[ \t]+([^\s,;:.()|]+)", text[pos:])
+    return match.group(1) if match else ""
+
+
 def _group_name(text: str) -> str:
     text = re.sub(r"Ủy ban nhân dân", "UBND", text)
-    text = re.sub(r"^(?:Chủ tịch|[Tt]rưởng)\s+(?:các\s+)?", "", text)
+    text = re.sub(r"^(?:Chủ tịch|[Tt]rưởng)\s+", "", text)
     text = re.sub(r"^(UBND) (huyện|xã)", r"\1 các \2", text)
     return text[0].upper() + text[1:]
 

@@ -107,9 +107,9 @@ KNOWN: tuple[Known, ...] = (
     Known("Văn phòng Bộ", leveled=False),
     Known("Thanh tra Bộ", leveled=False),
     Known("Thanh tra", needs_level=True),
-    Known("Công chức Văn hóa - Xã hội", ("công chức Văn hóa - Xã hội",)),
-    Known("Công chức Tư pháp - Hộ tịch", ("công chức Tư pháp - Hộ tịch",)),
-    Known("Công chức Địa chính - Xây dựng", ("công chức Địa chính - Xây dựng",)),
+    Known("Công chức Văn hóa - Xã hội", ("công chức Văn hóa - Xã hội",), leveled=False),
+    Known("Công chức Tư pháp - Hộ tịch", ("công chức Tư pháp - Hộ tịch",), leveled=False),
+    Known("Công chức Địa chính - Xây dựng", ("công chức Địa chính - Xây dựng",), leveled=False),
 )
 
 # Collective entries kept as groups: (group code, canonical name, pattern of the phrase).

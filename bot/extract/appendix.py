@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.extract.agencies import Mention
 from bot.extract.context import Context
 from bot.extract.deadlines import _EVENT, _finish, title_of
 from bot.extract.model import Deadline, Kind
@@ -53,7 +54,8 @@ def _rows(lines: list[Paragraph]) -> list[_Row]:
     for line in lines:
         match = _ROW.match(line.text)
         number = int(match["num"]) if match else 0
-        if match and (number == 1 or (current is not None and number == current.number + 1)):
+        last = rows[-1].number if rows else 0
+        if match and number in (1, last + 1):
             current = _Row(number, [line])
             rows.append(current)
         elif _GROUP_ROW.match(line.text) and current is not None:
@@ -72,7 +74,10 @@ def _row_deadline(ctx: Context, row: _Row) -> Deadline | None:
     body = _ROW.sub("", text, count=1)
     shift = len(text) - len(body)
     mentions = ctx.finder.find(body[: expr.start - shift], generic=True)
-    refs = [ctx.register([m], row.offset(m.start + shift), f"PL.{row.number}")[0] for m in mentions]
+    refs: list[str] = []
+    for m in mentions:  # a row spans lines: place each name by itself
+        alone = Mention(m.name, 0, m.end - m.start, m.group, m.known, m.short, m.code)
+        refs += ctx.register([alone], row.offset(m.start + shift), f"PL.{row.number}")
     task_end = mentions[0].start if mentions else expr.start - shift
     title_text = " ".join(body[:task_end].split())
     kind = _kind(title_text, expr)

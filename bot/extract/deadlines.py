@@ -34,10 +34,11 @@ _EVENT = re.compile(
 _REPORT = re.compile(r"báo cáo|Báo cáo")
 _BULLET = re.compile(r"^\s*(?:[-+•*]|\d{1,2}(?:\.\d{1,2})?\s*[.)]|[a-zđ]\))\s*")
 _STRIP_CUE = re.compile(
-    r"\s*[(:,]?\s*(?:gửi\s+)?(?:trước|chậm nhất(?: là)?|muộn nhất|hạn chót|"
-    r"hoàn thành|xong|vào|từ|trong|cuối|hết)?\s*(?:ngày)?\s*$",
+    r"(?:\s*[(:,]?\s*(?:gửi|trước|chậm nhất(?: là)?|muộn nhất|hạn chót|hoàn thành|xong|vào|từ"
+    r"|trong|cuối|hết|ngày|định kỳ))*\s*$",
     re.IGNORECASE,
 )
+_TIME_LABEL = re.compile(r"(?:[Tt]hời gian(?: thực hiện| hoàn thành)?|[Tt]hời hạn)\s*:\s*$")
 _TITLE_MAX = 180
 
 
@@ -61,7 +62,7 @@ def _sentence(ctx: Context, para: Paragraph, index: int, start: int, end: int) -
         local = TimeExpr(
             **{**expr.__dict__, "start": expr.start - c_start, "end": expr.end - c_start}
         )
-        if not _is_deadline(local, clause, sentence):
+        if not _is_deadline(local, clause, sentence) or _before_plan(ctx, expr):
             continue
         kind = _kind(local, clause, para.part)
         deadline = Deadline(
@@ -77,7 +78,11 @@ def _sentence(ctx: Context, para: Paragraph, index: int, start: int, end: int) -
             expr.form,
         )
         deadline.agencies = _agencies(ctx, para, index, clause, c_start + start)
-        deadline.title = title_of(clause, local, kind)
+        deadline.title = (
+            _title(ctx, para, clause, local, kind)
+            or title_of(sentence, expr, kind)
+            or sentence.strip()[:_TITLE_MAX]
+        )
         _finish(deadline, local)
         found.append(deadline)
     return found
@@ -94,13 +99,19 @@ def _is_deadline(expr: TimeExpr, clause: str, sentence: str) -> bool:
     before = clause[: expr.start]
     # "Thường xuyên …" opening a duty is one; "kiểm tra đột xuất, thường xuyên" is not.
     if expr.form == "continuous":
-        return not _BULLET.sub("", before).strip(" (")
+        return not _TIME_LABEL.sub("", _BULLET.sub("", before)).strip(" (")
     if expr.form == "recurring" and expr.due is None:
         text = clause[expr.start : expr.end].lower()
         return "định kỳ" in text or bool(_REPORT.search(before))
     if expr.form == "date" and not expr.year_given and not _CUE.search(before):
         return bool(_ORGANISE.search(sentence))  # a day named in passing is not an event
     return True
+
+
+def _before_plan(ctx: Context, expr: TimeExpr) -> bool:
+    """A dated expression earlier than the plan itself can only be a reference."""
+    day = expr.starts or expr.due
+    return bool(day and expr.year_given and ctx.issued and day < ctx.issued)
 
 
 def _kind(expr: TimeExpr, clause: str, part: str | None) -> Kind:
@@ -131,23 +142,43 @@ def _agencies(ctx: Context, para: Paragraph, index: int, clause: str, offset: in
     return ["all"]
 
 
+def _title(ctx: Context, para: Paragraph, clause: str, expr: TimeExpr, kind: Kind) -> str:
+    """The clause's duty without the agencies that open it ("Sở Y tế: tổ chức …")."""
+    cut = 0
+    subjects = subject_mentions(ctx.finder, clause)
+    if subjects and subjects[-1].end < expr.start:
+        cut = subjects[-1].end
+    elif para.heading and 0 <= clause.find(":") < min(expr.start, 160):
+        cut = clause.find(":") + 1
+    shifted = TimeExpr(**{**expr.__dict__, "start": expr.start - cut, "end": expr.end - cut})
+    title = title_of(clause[cut:].lstrip(" :"), _lstrip_shift(clause[cut:], shifted), kind)
+    return title if len(title.split()) >= 4 else ""
+
+
+def _lstrip_shift(text: str, expr: TimeExpr) -> TimeExpr:
+    gone = len(text) - len(text.lstrip(" :"))
+    return TimeExpr(**{**expr.__dict__, "start": expr.start - gone, "end": expr.end - gone})
+
+
 def title_of(clause: str, expr: TimeExpr, kind: Kind) -> str:
     """A short item title: the clause without its numbering and its time phrase."""
     text = clause
     if kind == "report":
-        at = _REPORT.search(text)
+        at = next(
+            (m for m in reversed(list(_REPORT.finditer(text))) if m.start() < expr.start), None
+        )
         colon = text.find(":", at.start() if at else 0, expr.start)
         if at and at.start() < expr.start:
             text = text[at.start() : colon if colon != -1 else expr.start]
             expr = TimeExpr(len(text), len(text), expr.form)
-    head = _STRIP_CUE.sub("", text[: expr.start])
+    head = _STRIP_CUE.sub("", _TIME_LABEL.sub("", text[: expr.start]))
     tail = text[expr.end :]
     text = _BULLET.sub("", f"{head} {tail}" if head.strip() else tail)
     text = re.sub(r"\(\s*\)|\s+([,.;:)])", r"\1", " ".join(text.split())).strip(" .;:,-(")
     text = _balance(text)
     if len(text) > _TITLE_MAX:
         text = text[:_TITLE_MAX].rsplit(" ", 1)[0] + " …"
-    return text[:1].upper() + text[1:] if text else clause.strip()[:_TITLE_MAX]
+    return text[:1].upper() + text[1:]
 
 
 def _balance(text: str) -> str:

@@ -184,7 +184,8 @@ def _proper_issuer(upper: str) -> str:
 
 
 def _year(title: Found, issued: Found, head: str) -> Found:
-    years = re.findall(r"năm (\d{4})", str(title.value or ""))
+    # "… đến năm 2050" and "tầm nhìn đến năm 2045" are horizons, not the plan's year.
+    years = re.findall(r"(?<!đến )(?<!tới )năm (\d{4})", str(title.value or ""))
     if years:
         return Found(int(years[-1]), title.span)
     if issued.value:

@@ -33,7 +33,10 @@ def extract_text(raw: str, source: str = "<text>") -> Extraction:
     doc = normalise(raw)
     header, level = read_header(doc)
     year = header.year.value if isinstance(header.year.value, int) else date.today().year
-    ctx = Context(doc, year, AgencyFinder(level))
+    issued = date.fromisoformat(str(header.issued_on.value)) if header.issued_on.value else None
+    ctx = Context(
+        doc, year, AgencyFinder(level), issuer=str(header.issuer.value or ""), issued=issued
+    )
     paras = paragraphs(doc.text)
     if not any(p.part for p in paras) and not any(p.appendix for p in paras):
         _require_plan_shape(paras, source)

@@ -16,6 +16,7 @@ _COLLABORATORS = re.compile(r"chủ trì,?\s+phối hợp(?:\s+với)?\s+(?P<who
 _SUBJECT_LEAD = re.compile(r"^(?:\s*(?:[-+•]|\d{1,2}[.)]|[a-zđ]\)))?\s*(?:Đề nghị|Giao)?\s*$")
 _SUBJECT_GLUE = re.compile(r"^\s*(?:,|và|, và)\s*$")
 _ASSIGNS = re.compile(r"(?:giao|Giao|đề nghị|Đề nghị)\s*$")
+_STANDING = re.compile(r"là (?:cơ quan|đơn vị) (?:thường trực|đầu mối)")
 _COORDINATOR = re.compile(r"\(?\s*qua\s+$")
 
 
@@ -58,13 +59,15 @@ def _offset_in(text: str, mention: Mention) -> Mention:
 
 
 def _coordinator(ctx: Context, paras: list[Paragraph]) -> str | None:
-    """The agency reports go "qua" (through) in the reporting part, else the first lead."""
-    for para in paras:
-        if para.part != "report":
-            continue
-        for mention in ctx.finder.find(para.text):
-            if _COORDINATOR.search(para.text[: mention.start]) and not mention.group:
-                return ctx.register([mention], para.start, para.section)[0]
+    """Reports go "qua" (through) it, or an entry calls it "cơ quan thường trực", "đầu mối"."""
+    for part in ("report", "org"):
+        for para in (p for p in paras if p.part == part):
+            for mention in ctx.finder.find(para.text):
+                if _COORDINATOR.search(para.text[: mention.start]) and not mention.group:
+                    return ctx.register([mention], para.start, para.section)[0]
+    for index, refs in ctx.entry_refs.items():
+        if refs and _STANDING.search(paras[index].text) and paras[index].part == "org":
+            return refs[0]
     return ctx.org_refs[0] if ctx.org_refs else None
 
 

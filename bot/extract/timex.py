@@ -85,8 +85,11 @@ MASKS = (
     ),
     re.compile(
         r"(?:Luật|Nghị định|Thông tư|Quyết định|Nghị quyết|Kế hoạch|Công văn|Chỉ thị"
-        r"|Kết luận|Thông báo|Công điện|Hướng dẫn)\s+(?:số\s+)?\S*\s*ngày\s+" + _DATE
+        r"|Kết luận|Thông báo|Công điện|Hướng dẫn)\s+(?:số\s+)?[\w/.-]*\d[\w/.-]*\s*,?\s*ngày\s+"
+        + _DATE
     ),
+    # A law is cited by name and date ("Luật Bảo vệ môi trường ngày 17 tháng 11 năm 2020").
+    re.compile(r"Luật(?:\s+[^\s,;]+){1,8}?\s+ngày\s+" + _DATE),
     re.compile(r"tầm nhìn\s+(?:đến|tới)\s+năm\s+\d{4}|(?:đến|tới)\s+năm\s+\d{4}"),
     re.compile(
         r"(?:giai đoạn|nhiệm kỳ|niên khóa|năm học|thời kỳ)\s+(?:từ\s+)?(?:năm\s+)?\d{4}"
