@@ -22,7 +22,7 @@ from bot.sandbox.control_common import (
 )
 from bot.sandbox.objects import Chat, FileInfo, User
 from bot.sandbox.state import Answer, SandboxState
-from bot.sandbox.textcheck import callback_datas, command_entities
+from bot.sandbox.textcheck import TEXT_LIMIT, callback_datas, command_entities
 
 _MEDIA_DEFAULTS = {
     "photo": ("photo.jpg", "image/jpeg"),
@@ -111,6 +111,8 @@ def _new_message(state: SandboxState, user: User, chat: Chat, body: dict[str, An
 def _set_text(message: dict[str, Any], text: Any) -> None:
     if text is None:
         return
+    if not str(text) or len(str(text)) > TEXT_LIMIT:
+        raise ControlError(400, f"a user's text has 1 to {TEXT_LIMIT} characters")
     message["text"] = str(text)
     entities = command_entities(message["text"])
     if entities:

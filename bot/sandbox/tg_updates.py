@@ -30,7 +30,7 @@ async def get_updates(call: Call) -> list[dict[str, Any]]:
     timeout = max(0.0, call.params.get_float("timeout", 0.0))
     updates.poller = call.request
     try:
-        return await updates.take(offset, limit, timeout)
+        return await updates.take(offset, limit, timeout, lambda: bool(call.state.webhook.url))
     finally:
         if updates.poller is call.request:
             updates.poller = None

@@ -7,6 +7,7 @@ confirming gets the same updates again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -50,12 +51,15 @@ class UpdateQueue:
     def clear(self) -> None:
         self._items.clear()
 
-    async def take(self, offset: int, limit: int, timeout: float) -> list[dict[str, Any]]:
+    async def take(
+        self, offset: int, limit: int, timeout: float, cancelled: Callable[[], bool]
+    ) -> list[dict[str, Any]]:
         """Confirm ``offset`` and return up to ``limit`` updates, long-polling
-        ``timeout`` seconds when none is pending."""
+        ``timeout`` seconds when none is pending; ``cancelled()`` (a webhook was set
+        meanwhile) ends the poll empty, so no update goes both ways."""
         self.confirm(offset)
-        await self.signal.wait_until(lambda: bool(self._items), timeout)
-        return self._items[:limit]
+        await self.signal.wait_until(lambda: bool(self._items) or cancelled(), timeout)
+        return [] if cancelled() else self._items[:limit]
 
     def poller_busy(self) -> bool:
         """Whether another getUpdates request is still waiting on a live connection.

@@ -139,3 +139,13 @@ async def test_ptb_application_polls_replies_and_answers_button_presses(
     stats = await control.stats()
     assert stats["requests"].get("deleteWebhook") == 1
     assert stats["errors"] == {}  # in particular no 409 when PTB confirms on stop
+
+
+async def test_setting_a_webhook_ends_a_pending_long_poll_empty(
+    raw: httpx.AsyncClient, ptb: Bot, control: AsyncSandboxClient
+) -> None:
+    poll = asyncio.create_task(raw.post("getUpdates", data={"timeout": "5"}))
+    while (await control.stats())["requests"].get("getUpdates") != 1:
+        await asyncio.sleep(0)
+    await ptb.set_webhook("http://127.0.0.1:9/hook")
+    assert (await asyncio.wait_for(poll, 3)).json() == {"ok": True, "result": []}
