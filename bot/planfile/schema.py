@@ -52,10 +52,11 @@ def _parse_time(value: object) -> object:
 
 
 def _check_quiet_hours(value: str) -> str:
-    """``21:00-07:00``: two real times of day (the window may cross midnight)."""
+    """``21:00-07:00``: two times of day (the window may cross midnight; ``24:00`` is midnight,
+    as the scheduler reads it)."""
     for part in value.split("-"):
         hour, minute = (int(n) for n in part.split(":"))
-        if hour > 23 or minute > 59:
+        if minute > 59 or hour > 24 or (hour == 24 and minute):
             raise ValueError(f"{part!r} in {value!r} is not a time of day")
     return value
 
@@ -129,22 +130,18 @@ class ItemSpec(Strict):
     @model_validator(mode="after")
     def _dates_make_sense(self) -> ItemSpec:
         if self.starts is not None and self.due is None:
-            raise FieldErrors([(("due",), "a window needs both 'starts' and 'due'")])
+            raise FieldErrors.at("due", "a window needs both 'starts' and 'due'")
         if self.starts is not None and self.due is not None and self.due < self.starts:
-            raise FieldErrors(
-                [
-                    (
-                        ("due",),
-                        f"the window ends ({self.due.isoformat()}) before it starts "
-                        f"({self.starts.isoformat()})",
-                    )
-                ]
+            raise FieldErrors.at(
+                "due",
+                f"the window ends ({self.due.isoformat()}) before it starts "
+                f"({self.starts.isoformat()})",
             )
         if self.kind == "report" and self.due is None:
-            raise FieldErrors([(("due",), "a report needs a 'due' date")])
+            raise FieldErrors.at("due", "a report needs a 'due' date")
         if self.kind == "event" and self.starts is None:
-            raise FieldErrors(
-                [(("starts",), "an event needs 'starts' (and 'due' for the end of its window)")]
+            raise FieldErrors.at(
+                "starts", "an event needs 'starts' (and 'due' for the end of its window)"
             )
         return self
 
@@ -247,3 +244,8 @@ class FieldErrors(ValueError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(message for _, message in problems))
         self.problems = problems
+
+    @classmethod
+    def at(cls, field: str, message: str) -> FieldErrors:
+        """One error on ``field`` of the model being validated."""
+        return cls([((field,), message)])

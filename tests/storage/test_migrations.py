@@ -1,0 +1,134 @@
+"""Alembic migrations build exactly the schema the models describe; re-running is a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from storage.db import make_engine
+from storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def created_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The schema as ``create_all`` builds it straight from the models."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'created.db'}")
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _head() -> str:
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
+def _schema(engine: Engine) -> dict[str, Any]:
+    """Tables, columns, primary keys, foreign keys, indexes and unique sets, comparable."""
+    inspector = inspect(engine)
+    schema: dict[str, Any] = {}
+    for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
+        schema[table] = {
+            "columns": {
+                c["name"]: (str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            },
+            "primary_key": tuple(inspector.get_pk_constraint(table)["constrained_columns"]),
+            "foreign_keys": sorted(
+                (
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                )
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                for ix in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                tuple(uq["column_names"]) for uq in inspector.get_unique_constraints(table)
+            ),
+        }
+    return schema
+
+
+def test_upgrade_from_empty_reaches_the_head_revision(empty_engine: Engine) -> None:
+    assert current_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == _head()
+
+
+def test_upgrade_from_empty_matches_the_models_for_alembic(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_upgrade_from_empty_matches_create_all_table_by_table(
+    empty_engine: Engine, created_engine: Engine
+) -> None:
+    upgrade(empty_engine)
+    migrated, created = _schema(empty_engine), _schema(created_engine)
+    assert set(migrated) == set(SQLModel.metadata.tables)
+    for table in created:
+        assert migrated[table] == created[table], table
+
+
+def test_the_schema_keeps_the_keys_the_design_relies_on(empty_engine: Engine) -> None:
+    """One reminder can never be stored twice; one delivery per recipient; items by code."""
+    upgrade(empty_engine)
+    schema = _schema(empty_engine)
+    assert ("item_id", "agency_id", "person_id", "kind", "offset_days") in (
+        schema["reminder"]["unique"]
+    )
+    assert ("broadcast_id", "person_id") in schema["delivery"]["unique"]
+    assert ("plan_id", "code") in schema["plan_item"]["unique"]
+    assert ("channel", "chat_id") in schema["channel_identity"]["unique"]
+
+
+def test_upgrading_twice_is_a_no_op_and_keeps_the_data(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO agency_group (code, name) VALUES ('huyen', 'Huyện')"))
+    before = _schema(engine)
+
+    upgrade(engine)
+
+    assert current_revision(engine) == _head()
+    assert _schema(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM agency_group")).scalars().all() == ["huyen"]
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(engine: Engine) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+    upgrade(engine)
+
+    assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set(
+        SQLModel.metadata.tables
+    )
