@@ -118,14 +118,15 @@ def _kind(expr: TimeExpr, clause: str, part: str | None) -> Kind:
     before = clause[: expr.start]
     cued = re.search(r"(?:trước|chậm nhất|muộn nhất|hạn|gửi)\b[^.;]{0,12}$", before, re.IGNORECASE)
     after = clause[expr.end : expr.end + 25]
-    if expr.form in ("recurring", "continuous"):  # "thường xuyên báo cáo", "báo cáo hằng quý"
+    if expr.form in ("recurring", "continuous", "relative"):
+        # "thường xuyên báo cáo", "báo cáo hằng quý", "báo cáo ngay sau khi phát hiện"
         return "report" if _REPORT.search(after) or _REPORT.search(before[-80:]) else "task"
     if _REPORT.search(clause) and (cued or part == "report"):
         return "report"
     if not cued and expr.form in ("window", "date", "period") and _EVENT.search(clause):
         return "event"
-    if part == "report" and _REPORT.search(clause):
-        return "report"
+    if part == "report" and (cued or _REPORT.search(clause)):
+        return "report"  # "- Đợt Tết Trung thu: trước ngày 10/10/2025." under CHẾ ĐỘ BÁO CÁO
     return "task"
 
 

@@ -186,8 +186,9 @@ def _proper_issuer(upper: str) -> str:
 def _year(title: Found, issued: Found, head: str) -> Found:
     # "… đến năm 2050" and "tầm nhìn đến năm 2045" are horizons, not the plan's year.
     years = re.findall(r"(?<!đến )(?<!tới )năm (\d{4})", str(title.value or ""))
-    if years:
-        return Found(int(years[-1]), title.span)
+    if years:  # a title naming two years ("Tết Trung thu 2025 và Tết 2026"): the issue year
+        issue_year = str(issued.value or "")[:4]
+        return Found(int(issue_year if issue_year in years else years[0]), title.span)
     if issued.value:
         return Found(
             int(str(issued.value)[:4]),
