@@ -67,35 +67,61 @@ def resolve_code(session: Session, *, plan_id: int, code: str) -> tuple[str | No
     raise UnknownCode(code)
 
 
-def status_reply(session: Session, *, plan_id: int, now: datetime, t: Translator,
-                 code: str | None = None, charts: bool = True,
-                 limit: int = TEXT_LIMIT) -> StatusReply:
+def status_reply(
+    session: Session,
+    *,
+    plan_id: int,
+    now: datetime,
+    t: Translator,
+    code: str | None = None,
+    charts: bool = True,
+    limit: int = TEXT_LIMIT,
+) -> StatusReply:
     """``/status [CODE]``: the whole plan, one item (with its chart) or one agency.
 
     The plan-wide reply carries a chart per report item; an agency's reply has its
     on-time rate and no chart. Raises ``UnknownCode`` for a code that names nothing.
     """
-    item_code, agency_code = (None, None) if code is None else \
-        resolve_code(session, plan_id=plan_id, code=code)
-    status = plan_status(session, plan_id=plan_id, now=now, item_code=item_code,
-                         agency_code=agency_code, with_on_time=agency_code is not None)
+    item_code, agency_code = (
+        (None, None) if code is None else resolve_code(session, plan_id=plan_id, code=code)
+    )
+    status = plan_status(
+        session,
+        plan_id=plan_id,
+        now=now,
+        item_code=item_code,
+        agency_code=agency_code,
+        with_on_time=agency_code is not None,
+    )
     pictures: list[tuple[str, bytes]] = []
     if charts and agency_code is None:
-        pictures = [(f"{status.items[0].code}.png", item_chart(status.items[0], t, now=now))] \
-            if item_code is not None else plan_charts(status, t)
+        pictures = (
+            [(f"{status.items[0].code}.png", item_chart(status.items[0], t, now=now))]
+            if item_code is not None
+            else plan_charts(status, t)
+        )
     return StatusReply(texts=status_text(status, t, limit=limit), charts=pictures)
 
 
-def overdue_reply(session: Session, *, plan_id: int, now: datetime, t: Translator,
-                  limit: int = TEXT_LIMIT) -> list[str]:
+def overdue_reply(
+    session: Session, *, plan_id: int, now: datetime, t: Translator, limit: int = TEXT_LIMIT
+) -> list[str]:
     """``/overdue``: overdue agencies per item with their focal points, as chat texts."""
     status = plan_status(session, plan_id=plan_id, now=now, with_on_time=False)
     return overdue_text(status, t, limit=limit)
 
 
-def build_export(session: Session, *, plan_id: int, fmt: ExportFormat | str, now: datetime,
-                 t: Translator, item_code: str | None = None, since: date | None = None,
-                 until: date | None = None) -> ExportFile:
+def build_export(
+    session: Session,
+    *,
+    plan_id: int,
+    fmt: ExportFormat | str,
+    now: datetime,
+    t: Translator,
+    item_code: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> ExportFile:
     """``/export`` and ``baocao export``: the file in ``fmt`` for the plan (or one item).
 
     ``since``/``until`` are Vietnam dates, both included, and filter the update history
@@ -107,12 +133,18 @@ def build_export(session: Session, *, plan_id: int, fmt: ExportFormat | str, now
         content = export_docx(status)
     else:
         history = queries.update_history(
-            session, plan_id=plan_id, item_code=status.item,
-            since=day_start(since) if since else None, until=due_end(until) if until else None)
-        content = export_xlsx(status, history, t) if fmt is ExportFormat.xlsx \
-            else export_csv(history, t)
-    return ExportFile(filename=export_filename(status, fmt), content=content,
-                      media_type=MEDIA_TYPES[fmt])
+            session,
+            plan_id=plan_id,
+            item_code=status.item,
+            since=day_start(since) if since else None,
+            until=due_end(until) if until else None,
+        )
+        content = (
+            export_xlsx(status, history, t) if fmt is ExportFormat.xlsx else export_csv(history, t)
+        )
+    return ExportFile(
+        filename=export_filename(status, fmt), content=content, media_type=MEDIA_TYPES[fmt]
+    )
 
 
 def day_start(day: date) -> datetime:

@@ -36,8 +36,14 @@ OVERDUE_HATCH = "///"
 OVERDUE_EDGE = "#212121"
 
 
-def item_chart(item: ItemStatus, t: Translator, *, now: datetime | None = None,
-               width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX) -> bytes:
+def item_chart(
+    item: ItemStatus,
+    t: Translator,
+    *,
+    now: datetime | None = None,
+    width_px: int = WIDTH_PX,
+    height_px: int = HEIGHT_PX,
+) -> bytes:
     """A horizontal bar per status (the five, in a fixed order and colour) as PNG bytes.
 
     The overdue part of each bar is hatched and counted at the bar's end; ``now`` is only
@@ -54,8 +60,10 @@ def item_chart(item: ItemStatus, t: Translator, *, now: datetime | None = None,
 
 def plan_charts(status: PlanStatus, t: Translator) -> list[tuple[str, bytes]]:
     """``(file name, PNG)`` for each report item of ``status``, as ``/status`` sends them."""
-    return [(f"{_file_stem(item.code)}.png", item_chart(item, t, now=status.now))
-            for item in status.report_items]
+    return [
+        (f"{_file_stem(item.code)}.png", item_chart(item, t, now=status.now))
+        for item in status.report_items
+    ]
 
 
 def _file_stem(code: str) -> str:
@@ -71,8 +79,16 @@ def _draw(figure: Figure, item: ItemStatus, t: Translator, now: datetime | None)
     ax = figure.add_axes((0.34, 0.12, 0.62, 0.62))
     positions = list(range(len(STATUSES)))[::-1]  # first status on top
     ax.barh(positions, timely, color=colours, height=0.7)
-    ax.barh(positions, late, left=timely, color=colours, height=0.7, hatch=OVERDUE_HATCH,
-            edgecolor=OVERDUE_EDGE, linewidth=0)
+    ax.barh(
+        positions,
+        late,
+        left=timely,
+        color=colours,
+        height=0.7,
+        hatch=OVERDUE_HATCH,
+        edgecolor=OVERDUE_EDGE,
+        linewidth=0,
+    )
     ax.set_yticks(positions, labels, fontsize=22)
     ax.set_xlim(0, max([*item.counts.values(), 1]) * 1.6)
     ax.xaxis.set_visible(False)  # every bar carries its count
@@ -82,17 +98,33 @@ def _draw(figure: Figure, item: ItemStatus, t: Translator, now: datetime | None)
         _annotate(ax, pos, item.counts[status], overdue[status], t)
     _titles(figure, item, t, now)
     if any(late):
-        figure.legend(handles=[Patch(facecolor="white", edgecolor=OVERDUE_EDGE,
-                                     hatch=OVERDUE_HATCH, label=t._("Overdue"))],
-                      loc="upper right", bbox_to_anchor=(0.96, 0.80), fontsize=18,
-                      frameon=False)
+        figure.legend(
+            handles=[
+                Patch(
+                    facecolor="white",
+                    edgecolor=OVERDUE_EDGE,
+                    hatch=OVERDUE_HATCH,
+                    label=t._("Overdue"),
+                )
+            ],
+            loc="upper right",
+            bbox_to_anchor=(0.96, 0.80),
+            fontsize=18,
+            frameon=False,
+        )
 
 
 def _annotate(ax: Axes, pos: int, count: int, overdue: int, t: Translator) -> None:
     ax.text(count, pos, f" {count}", va="center", fontsize=22, fontweight="bold")
     if overdue:
-        ax.text(count, pos - 0.42, " " + t._("{n} overdue").format(n=overdue),
-                va="center", fontsize=16, color=OVERDUE_EDGE)
+        ax.text(
+            count,
+            pos - 0.42,
+            " " + t._("{n} overdue").format(n=overdue),
+            va="center",
+            fontsize=16,
+            color=OVERDUE_EDGE,
+        )
 
 
 def _titles(figure: Figure, item: ItemStatus, t: Translator, now: datetime | None) -> None:
@@ -101,10 +133,12 @@ def _titles(figure: Figure, item: ItemStatus, t: Translator, now: datetime | Non
     figure.text(0.04, 0.905, title, fontsize=20, va="top", linespacing=1.25)
     reported = len(item.agencies) - item.counts[NO_UPDATE]
     caption = t._("Reported: {reported}/{total} agencies").format(
-        reported=reported, total=len(item.agencies))
+        reported=reported, total=len(item.agencies)
+    )
     if item.due is not None:
         caption = t._("Due {date} · reported {reported}/{total}").format(
-            date=t.date(item.due), reported=reported, total=len(item.agencies))
+            date=t.date(item.due), reported=reported, total=len(item.agencies)
+        )
     figure.text(0.04, 0.045, caption, fontsize=18, color="#424242")
     if now is not None:
         figure.text(0.96, 0.015, t.datetime(now), fontsize=14, color="#757575", ha="right")

@@ -31,9 +31,13 @@ class StatusFormat(StrEnum):
 
 PLAN = typer.Option(None, "--plan", help="Plan code (default: the latest active plan)")
 ITEM = typer.Option(None, "--item", help="Only this item (code)")
-AS_OF = typer.Option(None, "--as-of", help="Status at this time instead of now: "
-                     "2021-06-01 (end of that day), 2021-06-01T09:00 (Vietnam time) or "
-                     "an ISO time with offset")
+AS_OF = typer.Option(
+    None,
+    "--as-of",
+    help="Status at this time instead of now: "
+    "2021-06-01 (end of that day), 2021-06-01T09:00 (Vietnam time) or "
+    "an ISO time with offset",
+)
 
 
 def parse_day(text: str) -> date:
@@ -63,23 +67,31 @@ def _fail(message: str) -> typer.Exit:
 def _plan_id(session: object, code: str | None) -> int:
     plan = repo.get_plan(session, code=code)  # type: ignore[arg-type]
     if plan is None or plan.id is None:
-        raise _fail(f"No plan {code}." if code else
-                    "No plan loaded yet: run `baocao plan load FILE` first.")
+        raise _fail(
+            f"No plan {code}." if code else "No plan loaded yet: run `baocao plan load FILE` first."
+        )
     return plan.id
 
 
-def status_command(plan: str | None = PLAN, item: str | None = ITEM,
-                   agency: str | None = typer.Option(None, "--agency",
-                                                     help="Only this agency (code)"),
-                   fmt: StatusFormat = typer.Option(StatusFormat.text, "--format"),
-                   as_of: str | None = AS_OF) -> None:
+def status_command(
+    plan: str | None = PLAN,
+    item: str | None = ITEM,
+    agency: str | None = typer.Option(None, "--agency", help="Only this agency (code)"),
+    fmt: StatusFormat = typer.Option(StatusFormat.text, "--format"),
+    as_of: str | None = AS_OF,
+) -> None:
     """Print the status of a plan: per item who reported what, who has not, who is overdue."""
     settings = Settings()
     now = _as_of(as_of)
     with session_scope(open_database(settings)) as session:
         try:
-            status = plan_status(session, plan_id=_plan_id(session, plan), now=now,
-                                 item_code=item, agency_code=agency)
+            status = plan_status(
+                session,
+                plan_id=_plan_id(session, plan),
+                now=now,
+                item_code=item,
+                agency_code=agency,
+            )
         except UnknownCode as exc:
             raise _fail(f"Unknown item or agency code: {exc.args[0]}") from None
     if fmt is StatusFormat.json:
@@ -90,14 +102,15 @@ def status_command(plan: str | None = PLAN, item: str | None = ITEM,
     typer.echo("\n\n".join(status_text(status, t, limit=10**9, max_names=None)))
 
 
-def export_command(fmt: ExportFormat = typer.Option(..., "--format", help="xlsx, docx or csv"),
-                   output: Path = typer.Option(..., "-o", "--output", help="File to write"),
-                   plan: str | None = PLAN, item: str | None = ITEM,
-                   since: str | None = typer.Option(None, "--from",
-                                                    help="History from this date (included)"),
-                   until: str | None = typer.Option(None, "--to",
-                                                    help="History to this date (included)"),
-                   as_of: str | None = AS_OF) -> None:
+def export_command(
+    fmt: ExportFormat = typer.Option(..., "--format", help="xlsx, docx or csv"),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write"),
+    plan: str | None = PLAN,
+    item: str | None = ITEM,
+    since: str | None = typer.Option(None, "--from", help="History from this date (included)"),
+    until: str | None = typer.Option(None, "--to", help="History to this date (included)"),
+    as_of: str | None = AS_OF,
+) -> None:
     """Write the status and history of a plan as XLSX, a draft DOCX report, or CSV."""
     settings = Settings()
     now = _as_of(as_of)
@@ -106,9 +119,16 @@ def export_command(fmt: ExportFormat = typer.Option(..., "--format", help="xlsx,
         raise _fail("--from is after --to.")
     with session_scope(open_database(settings)) as session:
         try:
-            export = build_export(session, plan_id=_plan_id(session, plan), fmt=fmt, now=now,
-                                  t=translator(settings.default_locale), item_code=item,
-                                  since=first, until=last)
+            export = build_export(
+                session,
+                plan_id=_plan_id(session, plan),
+                fmt=fmt,
+                now=now,
+                t=translator(settings.default_locale),
+                item_code=item,
+                since=first,
+                until=last,
+            )
         except UnknownCode as exc:
             raise _fail(f"Unknown item code: {exc.args[0]}") from None
     output.write_bytes(export.content)

@@ -21,12 +21,33 @@ def export_csv(history: Sequence[HistoryRow], t: Translator) -> bytes:
     """The history as CSV bytes (BOM first), a header row then one row per update."""
     text = io.StringIO(newline="")
     writer = csv.writer(text)
-    writer.writerow([t._("Time"), t._("Item"), t._("Title"), t._("Agency code"),
-                     t._("Agency"), t._("Person"), t._("Status"), t._("Status code"),
-                     t._("Note"), t._("Channel")])
+    writer.writerow(
+        [
+            t._("Time"),
+            t._("Item"),
+            t._("Title"),
+            t._("Agency code"),
+            t._("Agency"),
+            t._("Person"),
+            t._("Status"),
+            t._("Status code"),
+            t._("Note"),
+            t._("Channel"),
+        ]
+    )
     for row in history:
-        writer.writerow([row.created_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
-                         row.item_code, row.item_title, row.agency_code, row.agency_name,
-                         row.person_name or "", status_label(t, row.status), row.status,
-                         row.note or "", row.channel or ""])
+        writer.writerow(
+            [
+                row.created_at.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
+                row.item_code,
+                row.item_title,
+                row.agency_code,
+                row.agency_name,
+                row.person_name or "",
+                status_label(t, row.status),
+                row.status,
+                row.note or "",
+                row.channel or "",
+            ]
+        )
     return text.getvalue().encode(ENCODING)

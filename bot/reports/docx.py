@@ -39,22 +39,38 @@ ITEMS_PER_TABLE = 3  # report items side by side in the compliance table before 
 VI = Translator("vi")
 
 
-def export_docx(status: PlanStatus, *, dated: date | None = None,
-                signer: str = "GIÁM ĐỐC") -> bytes:
+def export_docx(
+    status: PlanStatus, *, dated: date | None = None, signer: str = "GIÁM ĐỐC"
+) -> bytes:
     """The draft report as DOCX bytes; ``dated`` fills the date line (blank for the office)."""
     document = new_document()
-    heading_block(document, issuer=status.issuer, coordinator=status.coordinator,
-                  place=status.place or "", dated=dated,
-                  year=(dated or status.now.astimezone(TZ).date()).year)
+    heading_block(
+        document,
+        issuer=status.issuer,
+        coordinator=status.coordinator,
+        place=status.place or "",
+        dated=dated,
+        year=(dated or status.now.astimezone(TZ).date()).year,
+    )
     _title(document, status)
     _results(document, status)
     _compliance(document, status)
     _blocked(document, status)
-    para(document, f"Trên đây là báo cáo tổng hợp tình hình thực hiện Kế hoạch số {status.code}"
-         f" của {status.coordinator or status.issuer}./.", first_line_cm=1)
-    signature_block(document, signer=signer, recipients=[
-        f"- {_short_issuer(status.issuer)} (để báo cáo);",
-        "- Các cơ quan, đơn vị có tên tại Mục II;", "- Lưu: VT."])
+    para(
+        document,
+        f"Trên đây là báo cáo tổng hợp tình hình thực hiện Kế hoạch số {status.code}"
+        f" của {status.coordinator or status.issuer}./.",
+        first_line_cm=1,
+    )
+    signature_block(
+        document,
+        signer=signer,
+        recipients=[
+            f"- {_short_issuer(status.issuer)} (để báo cáo);",
+            "- Các cơ quan, đơn vị có tên tại Mục II;",
+            "- Lưu: VT.",
+        ],
+    )
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -67,23 +83,34 @@ def _short_issuer(issuer: str) -> str:
 def _title(document: DocxDocument, status: PlanStatus) -> None:
     para(document, "", space_after=6)
     para(document, "BÁO CÁO", bold=True, align=CENTER, space_after=0)
-    subject = (f"Tình hình thực hiện Kế hoạch số {status.code} ngày "
-               f"{status.issued_on.strftime('%d/%m/%Y')} của {status.issuer}")
+    subject = (
+        f"Tình hình thực hiện Kế hoạch số {status.code} ngày "
+        f"{status.issued_on.strftime('%d/%m/%Y')} của {status.issuer}"
+    )
     if status.item is not None and status.items:
         subject = _subject_from_title(status.items[0].title)
     para(document, subject, bold=True, align=CENTER, space_after=0)
-    para(document, f"(Số liệu tổng hợp đến {VI.datetime(status.now)})", italic=True,
-         align=CENTER, space_after=12)
+    para(
+        document,
+        f"(Số liệu tổng hợp đến {VI.datetime(status.now)})",
+        italic=True,
+        align=CENTER,
+        space_after=12,
+    )
     about = status.title[:1].lower() + status.title[1:]
-    para(document, f"Thực hiện Kế hoạch số {status.code} ngày "
-         f"{status.issued_on.strftime('%d/%m/%Y')} của {status.issuer} về {about}, "
-         f"{status.coordinator or 'cơ quan chủ trì'} tổng hợp tình hình thực hiện và báo cáo "
-         "của các cơ quan, đơn vị như sau:", first_line_cm=1)
+    para(
+        document,
+        f"Thực hiện Kế hoạch số {status.code} ngày "
+        f"{status.issued_on.strftime('%d/%m/%Y')} của {status.issuer} về {about}, "
+        f"{status.coordinator or 'cơ quan chủ trì'} tổng hợp tình hình thực hiện và báo cáo "
+        "của các cơ quan, đơn vị như sau:",
+        first_line_cm=1,
+    )
 
 
 def _subject_from_title(title: str) -> str:
-    """"Báo cáo công tác X" → "Công tác X" (the word BÁO CÁO is already the title)."""
-    rest = title[len("Báo cáo "):] if title.lower().startswith("báo cáo ") else title
+    """ "Báo cáo công tác X" → "Công tác X" (the word BÁO CÁO is already the title)."""
+    rest = title[len("Báo cáo ") :] if title.lower().startswith("báo cáo ") else title
     return rest[:1].upper() + rest[1:]
 
 
@@ -108,8 +135,7 @@ def _item_results(document: DocxDocument, item: ItemStatus) -> None:
     due = f"; thời hạn {item.due.strftime('%d/%m/%Y')}" if item.due else ""
     if not any(a.reported for a in item.agencies):
         names = ", ".join(a.name for a in item.agencies)
-        paragraph = para(document, f"{item.title} ({item.code}{due})", italic=True,
-                         first_line_cm=1)
+        paragraph = para(document, f"{item.title} ({item.code}{due})", italic=True, first_line_cm=1)
         run_in(paragraph, f": chưa có báo cáo của {names}.")
         return
     para(document, f"{item.title} ({item.code}{due}):", italic=True, first_line_cm=1)
@@ -137,16 +163,18 @@ def _compliance(document: DocxDocument, status: PlanStatus) -> None:
     for item in reports:
         para(document, _compliance_sentence(item), first_line_cm=1)
     for start in range(0, len(reports), ITEMS_PER_TABLE):
-        compliance_table(document, reports[start:start + ITEMS_PER_TABLE])
+        compliance_table(document, reports[start : start + ITEMS_PER_TABLE])
 
 
 def _compliance_sentence(item: ItemStatus) -> str:
     done = item.counts[Status.DONE.value]
     on_time = sum(1 for a in item.agencies if a.on_time)
     late = sum(1 for a in item.agencies if a.on_time is False and a.reported)
-    return (f"- {item.title}: {done}/{len(item.agencies)} cơ quan, đơn vị đã hoàn thành "
-            f"({on_time} đúng hạn, {late} trễ hạn); {item.counts[NO_UPDATE]} chưa báo cáo; "
-            f"{len(item.overdue)} quá hạn.")
+    return (
+        f"- {item.title}: {done}/{len(item.agencies)} cơ quan, đơn vị đã hoàn thành "
+        f"({on_time} đúng hạn, {late} trễ hạn); {item.counts[NO_UPDATE]} chưa báo cáo; "
+        f"{len(item.overdue)} quá hạn."
+    )
 
 
 def compliance_table(document: DocxDocument, items: list[ItemStatus]) -> None:
@@ -202,14 +230,16 @@ def _cell_text(cell: _Cell, text: str, *, bold: bool = False, align: int | None 
 
 
 def _blocked(document: DocxDocument, status: PlanStatus) -> None:
-    para(document, "III. KHÓ KHĂN, VƯỚNG MẮC ĐỀ NGHỊ LÃNH ĐẠO QUAN TÂM, CHỈ ĐẠO", bold=True,
-         first_line_cm=1)
+    para(
+        document,
+        "III. KHÓ KHĂN, VƯỚNG MẮC ĐỀ NGHỊ LÃNH ĐẠO QUAN TÂM, CHỈ ĐẠO",
+        bold=True,
+        first_line_cm=1,
+    )
     blocked = [(item, a) for item in status.items for a in item.with_status(Status.BLOCKED.value)]
     if not blocked:
-        para(document, "Chưa có cơ quan, đơn vị nào báo cáo khó khăn, vướng mắc.",
-             first_line_cm=1)
+        para(document, "Chưa có cơ quan, đơn vị nào báo cáo khó khăn, vướng mắc.", first_line_cm=1)
         return
     for item, agency in blocked:
         note = agency.note or "(không nêu nội dung)"
-        para(document, f"- {agency.name} ({item.code} - {item.title}): {note}",
-             first_line_cm=1)
+        para(document, f"- {agency.name} ({item.code} - {item.title}): {note}", first_line_cm=1)

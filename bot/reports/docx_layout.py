@@ -56,9 +56,17 @@ def _east_asian_font(element: object) -> None:
         fonts.set(qn(slot), FONT)
 
 
-def para(container: Container, text: str = "", *, bold: bool = False, italic: bool = False,
-         size: int = BODY_PT, align: int | None = JUSTIFY, first_line_cm: float = 0,
-         space_after: float = 6) -> Paragraph:
+def para(
+    container: Container,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int = BODY_PT,
+    align: int | None = JUSTIFY,
+    first_line_cm: float = 0,
+    space_after: float = 6,
+) -> Paragraph:
     """A paragraph holding one run of ``text`` in Times New Roman ``size`` pt."""
     paragraph = container.add_paragraph()
     paragraph.alignment = align
@@ -71,8 +79,14 @@ def para(container: Container, text: str = "", *, bold: bool = False, italic: bo
     return paragraph
 
 
-def run_in(paragraph: Paragraph, text: str, *, bold: bool = False, italic: bool = False,
-           size: int = BODY_PT) -> None:
+def run_in(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int = BODY_PT,
+) -> None:
     """Append a run with the document font set explicitly."""
     run = paragraph.add_run(text)
     run.bold, run.italic = bold, italic
@@ -89,8 +103,7 @@ def short_rule(cell: _Cell, width_cm: float, cell_cm: float) -> None:
     paragraph.paragraph_format.right_indent = side
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"),
-                       ("w:color", "000000")):
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
         bottom.set(qn(key), value)
     borders.append(bottom)
     paragraph._p.get_or_add_pPr().append(borders)
@@ -155,8 +168,16 @@ def nd30_date(day: date) -> str:
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
-def heading_block(document: DocxDocument, *, issuer: str, coordinator: str | None,
-                  place: str, dated: date | None, year: int, kind: str = "BC") -> None:
+def heading_block(
+    document: DocxDocument,
+    *,
+    issuer: str,
+    coordinator: str | None,
+    place: str,
+    dated: date | None,
+    year: int,
+    kind: str = "BC",
+) -> None:
     """The two-column heading block, number line and place/date line."""
     (body, motto), (number, when) = two_columns(document, 2)
     superior, issuing = issuing_body_lines(issuer, coordinator)
@@ -167,20 +188,25 @@ def heading_block(document: DocxDocument, *, issuer: str, coordinator: str | Non
     para(motto, NATIONAL_TITLE, bold=True, size=SMALL_PT, align=CENTER, space_after=0)
     para(motto, MOTTO, bold=True, size=BODY_PT, align=CENTER, space_after=0)
     short_rule(motto, 6.0, RIGHT_CM)
-    para(number, f"Số:        /{kind}-{abbreviation(coordinator)}", size=SMALL_PT,
-         align=CENTER)
+    para(number, f"Số:        /{kind}-{abbreviation(coordinator)}", size=SMALL_PT, align=CENTER)
     written = nd30_date(dated) if dated else f"ngày      tháng      năm {year}"
     para(when, f"{place}, {written}", italic=True, size=BODY_PT, align=CENTER)
 
 
 def signature_block(document: DocxDocument, *, recipients: list[str], signer: str) -> None:
-    """"Nơi nhận:" with its list on the left, the signer's title and a placeholder right."""
+    """ "Nơi nhận:" with its list on the left, the signer's title and a placeholder right."""
     ((left, right),) = two_columns(document, 1)
     paragraph = para(left, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=0)
     run_in(paragraph, "Nơi nhận:", bold=True, italic=True, size=SMALL_PT)
     for line in recipients:
         para(left, line, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=0)
     para(right, signer, bold=True, size=BODY_PT, align=CENTER, space_after=0)
-    para(right, "(Ký, ghi rõ họ tên, đóng dấu)", italic=True, size=SMALL_PT, align=CENTER,
-         space_after=60)
+    para(
+        right,
+        "(Ký, ghi rõ họ tên, đóng dấu)",
+        italic=True,
+        size=SMALL_PT,
+        align=CENTER,
+        space_after=60,
+    )
     para(right, "", size=BODY_PT, align=CENTER)

@@ -18,6 +18,7 @@ STATUS_LABELS: dict[str, str] = {
     "no_update": N_("No update"),
 }
 
+
 def status_label(t: Translator, status: str) -> str:
     """The label of a status code (``done`` → "Hoàn thành"); an unknown code as it is."""
     label = STATUS_LABELS.get(status)
@@ -25,7 +26,7 @@ def status_label(t: Translator, status: str) -> str:
 
 
 def on_time_label(t: Translator, on_time: bool | None) -> str:
-    """"On time", "Late", or empty while undecided."""
+    """ "On time", "Late", or empty while undecided."""
     if on_time is None:
         return ""
     return t._("On time") if on_time else t._("Late")

@@ -66,15 +66,18 @@ class HistoryRow(NamedTuple):
     channel: str | None
 
 
-def reported_items(session: Session, *, plan_id: int,
-                   item_code: str | None = None) -> Sequence[PlanItem]:
+def reported_items(
+    session: Session, *, plan_id: int, item_code: str | None = None
+) -> Sequence[PlanItem]:
     """Active report and task items of a plan (events are not reported on), in plan order.
 
     ``item_code`` (any letter case) keeps only that item.
     """
-    query = select_rows(PlanItem).where(PlanItem.plan_id == plan_id,
-                                   col(PlanItem.archived_at).is_(None),
-                                   col(PlanItem.kind).in_(REPORTED_KINDS))
+    query = select_rows(PlanItem).where(
+        PlanItem.plan_id == plan_id,
+        col(PlanItem.archived_at).is_(None),
+        col(PlanItem.kind).in_(REPORTED_KINDS),
+    )
     if item_code is not None:
         query = query.where(func.lower(PlanItem.code) == item_code.lower())
     return session.exec(query.order_by(col(PlanItem.position), col(PlanItem.id))).all()
@@ -82,16 +85,27 @@ def reported_items(session: Session, *, plan_id: int,
 
 def plan_agency(session: Session, *, plan_id: int, code: str) -> Agency | None:
     """The active agency ``code`` (any letter case) when it takes part in the plan."""
-    query = (select_rows(Agency)
-             .join(PlanAgency, col(PlanAgency.agency_id) == Agency.id)
-             .where(PlanAgency.plan_id == plan_id, col(PlanAgency.archived_at).is_(None),
-                    func.lower(Agency.code) == code.lower(), col(Agency.archived_at).is_(None)))
+    query = (
+        select_rows(Agency)
+        .join(PlanAgency, col(PlanAgency.agency_id) == Agency.id)
+        .where(
+            PlanAgency.plan_id == plan_id,
+            col(PlanAgency.archived_at).is_(None),
+            func.lower(Agency.code) == code.lower(),
+            col(Agency.archived_at).is_(None),
+        )
+    )
     return session.exec(query).first()
 
 
-def latest_per_assignment(session: Session, *, item_ids: Sequence[int], now: datetime,
-                          due_ends: Mapping[int, datetime],
-                          agency_id: int | None = None) -> list[AssignmentRow]:
+def latest_per_assignment(
+    session: Session,
+    *,
+    item_ids: Sequence[int],
+    now: datetime,
+    due_ends: Mapping[int, datetime],
+    agency_id: int | None = None,
+) -> list[AssignmentRow]:
     """Every active assignment of ``item_ids`` with its latest update by ``now`` (one statement).
 
     Updates stored after ``now`` are ignored, so a past ``now`` gives the status as it was.
@@ -102,15 +116,26 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int], now: dat
         return []
     latest = aliased(ProgressUpdate)
     query = (
-        select(col(ItemAgency.item_id), col(ItemAgency.agency_id), col(Agency.code),
-               col(Agency.name), col(Agency.short_name), col(AgencyGroup.name),
-               col(latest.status), col(latest.note), col(latest.created_at),
-               _done_by_due(due_ends, latest, now))
+        select(
+            col(ItemAgency.item_id),
+            col(ItemAgency.agency_id),
+            col(Agency.code),
+            col(Agency.name),
+            col(Agency.short_name),
+            col(AgencyGroup.name),
+            col(latest.status),
+            col(latest.note),
+            col(latest.created_at),
+            _done_by_due(due_ends, latest, now),
+        )
         .join(Agency, col(Agency.id) == ItemAgency.agency_id)
         .outerjoin(AgencyGroup, col(AgencyGroup.id) == Agency.group_id)
         .outerjoin(latest, col(latest.id) == _latest_update_id(now))
-        .where(col(ItemAgency.item_id).in_(item_ids), col(ItemAgency.archived_at).is_(None),
-               col(Agency.archived_at).is_(None))
+        .where(
+            col(ItemAgency.item_id).in_(item_ids),
+            col(ItemAgency.archived_at).is_(None),
+            col(Agency.archived_at).is_(None),
+        )
         .order_by(col(ItemAgency.item_id), col(Agency.id))
     )
     if agency_id is not None:
@@ -122,16 +147,23 @@ def latest_per_assignment(session: Session, *, item_ids: Sequence[int], now: dat
 def _latest_update_id(now: datetime) -> ColumnElement[int]:
     """Correlated scalar subquery: the id of the assignment's newest update (an index seek)."""
     update = aliased(ProgressUpdate)
-    return (select(col(update.id))
-            .where(col(update.item_id) == ItemAgency.item_id,
-                   col(update.agency_id) == ItemAgency.agency_id,
-                   col(update.created_at) <= now)
-            .order_by(col(update.created_at).desc(), col(update.id).desc())
-            .limit(1).correlate(ItemAgency).scalar_subquery())
+    return (
+        select(col(update.id))
+        .where(
+            col(update.item_id) == ItemAgency.item_id,
+            col(update.agency_id) == ItemAgency.agency_id,
+            col(update.created_at) <= now,
+        )
+        .order_by(col(update.created_at).desc(), col(update.id).desc())
+        .limit(1)
+        .correlate(ItemAgency)
+        .scalar_subquery()
+    )
 
 
-def _done_by_due(due_ends: Mapping[int, datetime], latest: Any,
-                 now: datetime) -> ColumnElement[Any]:
+def _done_by_due(
+    due_ends: Mapping[int, datetime], latest: Any, now: datetime
+) -> ColumnElement[Any]:
     """Whether a ``done`` update was stored before the due date's end; NULL without a due date.
 
     The ``CASE`` answers from the latest update when it is itself a timely ``done`` (the
@@ -140,47 +172,74 @@ def _done_by_due(due_ends: Mapping[int, datetime], latest: Any,
     """
     if not due_ends:
         return null()
-    end = case({item_id: literal(instant, UTCDateTime()) for item_id, instant in due_ends.items()},
-               value=ItemAgency.item_id)
+    end = case(
+        {item_id: literal(instant, UTCDateTime()) for item_id, instant in due_ends.items()},
+        value=ItemAgency.item_id,
+    )
     update = aliased(ProgressUpdate)
-    done_before = exists().where(and_(col(update.item_id) == ItemAgency.item_id,
-                                      col(update.agency_id) == ItemAgency.agency_id,
-                                      col(update.created_at) < end,
-                                      col(update.created_at) <= now,
-                                      col(update.status) == Status.DONE.value))
-    return case((col(ItemAgency.item_id).not_in(list(due_ends)), null()),
-                (and_(latest.status == Status.DONE.value, latest.created_at < end), true()),
-                else_=done_before.correlate(ItemAgency))
+    done_before = exists().where(
+        and_(
+            col(update.item_id) == ItemAgency.item_id,
+            col(update.agency_id) == ItemAgency.agency_id,
+            col(update.created_at) < end,
+            col(update.created_at) <= now,
+            col(update.status) == Status.DONE.value,
+        )
+    )
+    return case(
+        (col(ItemAgency.item_id).not_in(list(due_ends)), null()),
+        (and_(latest.status == Status.DONE.value, latest.created_at < end), true()),
+        else_=done_before.correlate(ItemAgency),
+    )
 
 
 def focal_points(session: Session, *, item_ids: Sequence[int]) -> dict[int, list[str]]:
     """agency id → names of its active focal points, for agencies assigned to ``item_ids``."""
     if not item_ids:
         return {}
-    assigned = select(col(ItemAgency.agency_id)).where(col(ItemAgency.item_id).in_(item_ids),
-                                                  col(ItemAgency.archived_at).is_(None))
-    query = (select_rows(Person.agency_id, Person.name)
-             .where(col(Person.role) == Role.FOCAL.value, col(Person.archived_at).is_(None),
-                    col(Person.agency_id).in_(assigned))
-             .order_by(col(Person.id)))
+    assigned = select(col(ItemAgency.agency_id)).where(
+        col(ItemAgency.item_id).in_(item_ids), col(ItemAgency.archived_at).is_(None)
+    )
+    query = (
+        select_rows(Person.agency_id, Person.name)
+        .where(
+            col(Person.role) == Role.FOCAL.value,
+            col(Person.archived_at).is_(None),
+            col(Person.agency_id).in_(assigned),
+        )
+        .order_by(col(Person.id))
+    )
     found: dict[int, list[str]] = {}
     for agency_id, name in session.exec(query):
         found.setdefault(agency_id, []).append(name)
     return found
 
 
-def update_history(session: Session, *, plan_id: int, item_code: str | None = None,
-                   since: datetime | None = None,
-                   until: datetime | None = None) -> list[HistoryRow]:
+def update_history(
+    session: Session,
+    *,
+    plan_id: int,
+    item_code: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[HistoryRow]:
     """Every stored update of the plan, oldest first; ``since`` inclusive, ``until`` exclusive.
 
     Updates of archived items are history too and are included.
     """
     query = (
-        select(col(ProgressUpdate.id), col(ProgressUpdate.created_at), col(PlanItem.code),
-               col(PlanItem.title), col(Agency.code), col(Agency.name), col(Person.name),
-               col(ProgressUpdate.status), col(ProgressUpdate.note),
-               col(ProgressUpdate.channel))
+        select(
+            col(ProgressUpdate.id),
+            col(ProgressUpdate.created_at),
+            col(PlanItem.code),
+            col(PlanItem.title),
+            col(Agency.code),
+            col(Agency.name),
+            col(Person.name),
+            col(ProgressUpdate.status),
+            col(ProgressUpdate.note),
+            col(ProgressUpdate.channel),
+        )
         .join(PlanItem, col(PlanItem.id) == ProgressUpdate.item_id)
         .join(Agency, col(Agency.id) == ProgressUpdate.agency_id)
         .outerjoin(Person, col(Person.id) == ProgressUpdate.person_id)

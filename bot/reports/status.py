@@ -27,8 +27,13 @@ from storage.models import Agency, ItemKind, Plan, PlanItem, Status
 NO_UPDATE = "no_update"
 _DONE = Status.DONE.value
 _NONE: list[str] = []
-STATUSES: tuple[str, ...] = (Status.DONE.value, Status.IN_PROGRESS.value, Status.BLOCKED.value,
-                             Status.NOT_STARTED.value, NO_UPDATE)
+STATUSES: tuple[str, ...] = (
+    Status.DONE.value,
+    Status.IN_PROGRESS.value,
+    Status.BLOCKED.value,
+    Status.NOT_STARTED.value,
+    NO_UPDATE,
+)
 
 
 class UnknownCode(LookupError):
@@ -120,8 +125,15 @@ def local_today(now: datetime) -> date:
     return now.astimezone(TZ).date()
 
 
-def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str | None = None,
-                agency_code: str | None = None, with_on_time: bool = True) -> PlanStatus:
+def plan_status(
+    session: Session,
+    *,
+    plan_id: int,
+    now: datetime,
+    item_code: str | None = None,
+    agency_code: str | None = None,
+    with_on_time: bool = True,
+) -> PlanStatus:
     """Read the status of plan ``plan_id`` at ``now`` (aware) in a fixed number of queries.
 
     Only updates stored by ``now`` count, so a past ``now`` shows the status as it was then.
@@ -141,22 +153,34 @@ def plan_status(session: Session, *, plan_id: int, now: datetime, item_code: str
         raise UnknownCode(item_code)
     ids = [item.id for item in items if item.id is not None]
     rows = queries.latest_per_assignment(
-        session, item_ids=ids, agency_id=agency_id, now=now,
-        due_ends={item.id: due_end(item.due) for item in items
-                  if item.id and item.due and with_on_time})
+        session,
+        item_ids=ids,
+        agency_id=agency_id,
+        now=now,
+        due_ends={
+            item.id: due_end(item.due) for item in items if item.id and item.due and with_on_time
+        },
+    )
     focal = queries.focal_points(session, item_ids=ids)
     statuses = _item_statuses(items, rows, focal, now, with_on_time=with_on_time)
     if agency_id is not None:
         statuses = [s for s in statuses if s.agencies]
-    coordinator = session.get(Agency, plan.coordinator_agency_id) \
-        if plan.coordinator_agency_id else None
+    coordinator = (
+        session.get(Agency, plan.coordinator_agency_id) if plan.coordinator_agency_id else None
+    )
     return PlanStatus(
-        code=plan.code, title=plan.title, issuer=plan.issuer, place=plan.place,
-        issued_on=plan.issued_on, now=now, items=statuses,
+        code=plan.code,
+        title=plan.title,
+        issuer=plan.issuer,
+        place=plan.place,
+        issued_on=plan.issued_on,
+        now=now,
+        items=statuses,
         coordinator=coordinator.name if coordinator else None,
         coordinator_short_name=coordinator.short_name if coordinator else None,
         agency=agency.code if agency else None,
-        item=items[0].code if item_code is not None else None)
+        item=items[0].code if item_code is not None else None,
+    )
 
 
 def _agency(session: Session, plan_id: int, code: str | None) -> Agency | None:
@@ -168,23 +192,39 @@ def _agency(session: Session, plan_id: int, code: str | None) -> Agency | None:
     return agency
 
 
-def _item_statuses(items: list[PlanItem], rows: list[queries.AssignmentRow],
-                   focal: dict[int, list[str]], now: datetime, *,
-                   with_on_time: bool) -> list[ItemStatus]:
-    by_id = {item.id: ItemStatus(code=item.code, title=item.title, kind=item.kind,
-                                 section=item.section, due=item.due, starts=item.starts)
-             for item in items}
+def _item_statuses(
+    items: list[PlanItem],
+    rows: list[queries.AssignmentRow],
+    focal: dict[int, list[str]],
+    now: datetime,
+    *,
+    with_on_time: bool,
+) -> list[ItemStatus]:
+    by_id = {
+        item.id: ItemStatus(
+            code=item.code,
+            title=item.title,
+            kind=item.kind,
+            section=item.section,
+            due=item.due,
+            starts=item.starts,
+        )
+        for item in items
+    }
     due = {item.id: item.due for item in items}
     today = local_today(now)
     for row in rows:
         by_id[row.item_id].agencies.append(
-            _agency_status(row, due[row.item_id], today, focal.get(row.agency_id, _NONE),
-                           with_on_time))
+            _agency_status(
+                row, due[row.item_id], today, focal.get(row.agency_id, _NONE), with_on_time
+            )
+        )
     return list(by_id.values())
 
 
-def _agency_status(row: queries.AssignmentRow, due: date | None, today: date,
-                   focal: list[str], with_on_time: bool) -> AgencyStatus:
+def _agency_status(
+    row: queries.AssignmentRow, due: date | None, today: date, focal: list[str], with_on_time: bool
+) -> AgencyStatus:
     status = row.status or NO_UPDATE
     past_due = due is not None and today > due
     done = status == _DONE
@@ -194,9 +234,18 @@ def _agency_status(row: queries.AssignmentRow, due: date | None, today: date,
             on_time = True
         elif done or past_due:
             on_time = False
-    return AgencyStatus(row.agency_code, row.agency_name, row.group_name, focal, status,
-                        row.note, row.updated_at, past_due and not done, on_time,
-                        row.agency_short_name)
+    return AgencyStatus(
+        row.agency_code,
+        row.agency_name,
+        row.group_name,
+        focal,
+        status,
+        row.note,
+        row.updated_at,
+        past_due and not done,
+        on_time,
+        row.agency_short_name,
+    )
 
 
 def on_time_rates(status: PlanStatus) -> dict[str, tuple[int, int]]:

@@ -27,8 +27,13 @@ TEXT_LIMIT = 4096
 CHAT_MAX_NAMES = 30
 
 
-def status_text(status: PlanStatus, t: Translator, *, limit: int = TEXT_LIMIT,
-                max_names: int | None = CHAT_MAX_NAMES) -> list[str]:
+def status_text(
+    status: PlanStatus,
+    t: Translator,
+    *,
+    limit: int = TEXT_LIMIT,
+    max_names: int | None = CHAT_MAX_NAMES,
+) -> list[str]:
     """The status as chat messages: per item, or per agency when narrowed to one."""
     if status.agency is not None:
         blocks = [agency_block(status, status.agency, t)]
@@ -51,35 +56,53 @@ def ongoing_block(items: list[ItemStatus], t: Translator) -> str:
             state = f"{agency.label}: {status_label(t, agency.status)}"
         else:
             reported = len(item.agencies) - item.counts[NO_UPDATE]
-            state = t._("{reported}/{total} reported").format(reported=reported,
-                                                              total=len(item.agencies))
+            state = t._("{reported}/{total} reported").format(
+                reported=reported, total=len(item.agencies)
+            )
         lines.append(f"▪ {item.code} — {state}")
     return "\n".join(lines)
 
 
 def _plan_header(status: PlanStatus, t: Translator) -> str:
-    return "\n".join([f"{status.code} — {status.title}",
-                      t._("Status at {time}").format(time=t.datetime(status.now))])
+    return "\n".join(
+        [
+            f"{status.code} — {status.title}",
+            t._("Status at {time}").format(time=t.datetime(status.now)),
+        ]
+    )
 
 
-def item_block(item: ItemStatus, t: Translator, now: datetime, *,
-               max_names: int | None = CHAT_MAX_NAMES) -> str:
+def item_block(
+    item: ItemStatus, t: Translator, now: datetime, *, max_names: int | None = CHAT_MAX_NAMES
+) -> str:
     """One item: due date, who reported with which status, who has not, who is overdue."""
     total = len(item.agencies)
     reported = total - item.counts[NO_UPDATE]
-    lines = [f"▪ {item.code} — {item.title}", _due_line(item, t, now),
-             t._("Reported: {reported}/{total} agencies").format(reported=reported, total=total)]
-    counts = [f"{status_label(t, s)}: {item.counts[s]}" for s in item.counts
-              if s != NO_UPDATE and item.counts[s]]
+    lines = [
+        f"▪ {item.code} — {item.title}",
+        _due_line(item, t, now),
+        t._("Reported: {reported}/{total} agencies").format(reported=reported, total=total),
+    ]
+    counts = [
+        f"{status_label(t, s)}: {item.counts[s]}"
+        for s in item.counts
+        if s != NO_UPDATE and item.counts[s]
+    ]
     if counts:
         lines.append("  " + " · ".join(counts))
     missing = item.with_status(NO_UPDATE)
     if missing:
-        lines.append(t._("Not reported ({n}): {names}").format(
-            n=len(missing), names=names(missing, t, max_names)))
+        lines.append(
+            t._("Not reported ({n}): {names}").format(
+                n=len(missing), names=names(missing, t, max_names)
+            )
+        )
     if item.overdue:
-        lines.append(t._("Overdue ({n}): {names}").format(
-            n=len(item.overdue), names=names(item.overdue, t, max_names)))
+        lines.append(
+            t._("Overdue ({n}): {names}").format(
+                n=len(item.overdue), names=names(item.overdue, t, max_names)
+            )
+        )
     for agency in item.with_status(Status.BLOCKED.value)[:max_names]:
         lines.append(f"  ⚠ {agency.label}: {agency.note or t._('(no note)')}")
     return "\n".join(lines)
@@ -108,11 +131,13 @@ def agency_block(status: PlanStatus, code: str, t: Translator) -> str:
         return t._("{code}: nothing assigned in this plan.").format(code=code)
     first = rows[0][1]
     on_time, decided = on_time_rates(status).get(code, (0, 0))
-    lines = [f"{first.name} ({code})",
-             t._("Focal points: {names}").format(
-                 names=", ".join(first.focal_points) or t._("none registered")),
-             t._("Reports on time: {on_time}/{decided}").format(on_time=on_time,
-                                                                 decided=decided)]
+    lines = [
+        f"{first.name} ({code})",
+        t._("Focal points: {names}").format(
+            names=", ".join(first.focal_points) or t._("none registered")
+        ),
+        t._("Reports on time: {on_time}/{decided}").format(on_time=on_time, decided=decided),
+    ]
     for item, agency in rows:
         lines.append(_agency_item_line(item, agency, t))
     return "\n".join(lines)
@@ -145,8 +170,9 @@ def overdue_text(status: PlanStatus, t: Translator, *, limit: int = TEXT_LIMIT) 
         blocks.append("\n".join(lines))
     if not blocks:
         return [t._("No agency is overdue.")]
-    return chunk([t._("Overdue agencies at {time}").format(time=t.datetime(status.now)),
-                  *blocks], limit)
+    return chunk(
+        [t._("Overdue agencies at {time}").format(time=t.datetime(status.now)), *blocks], limit
+    )
 
 
 def chunk(blocks: Iterable[str], limit: int = TEXT_LIMIT) -> list[str]:
@@ -193,13 +219,24 @@ def status_json(status: PlanStatus) -> dict[str, Any]:
     return {
         "plan": status.code,
         "now": status.now.isoformat(),
-        "items": [{
-            "code": item.code, "title": item.title, "kind": item.kind,
-            "due": item.due.isoformat() if item.due else None,
-            "agencies": [{
-                "code": a.code, "name": a.name, "status": a.status,
-                "updated_at": a.updated_at.isoformat() if a.updated_at else None,
-                "overdue": a.overdue, "on_time": a.on_time,
-            } for a in item.agencies],
-        } for item in status.items],
+        "items": [
+            {
+                "code": item.code,
+                "title": item.title,
+                "kind": item.kind,
+                "due": item.due.isoformat() if item.due else None,
+                "agencies": [
+                    {
+                        "code": a.code,
+                        "name": a.name,
+                        "status": a.status,
+                        "updated_at": a.updated_at.isoformat() if a.updated_at else None,
+                        "overdue": a.overdue,
+                        "on_time": a.on_time,
+                    }
+                    for a in item.agencies
+                ],
+            }
+            for item in status.items
+        ],
     }

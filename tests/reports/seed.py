@@ -39,17 +39,32 @@ class Seeded:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    def add_update(self, item: str, agency: str, status: str, at: datetime,
-                   note: str | None = None, person: str | None = None) -> None:
+    def add_update(
+        self,
+        item: str,
+        agency: str,
+        status: str,
+        at: datetime,
+        note: str | None = None,
+        person: str | None = None,
+    ) -> None:
         with session_scope(self.engine) as session:
             item_id = session.exec(select(PlanItem.id).where(PlanItem.code == item)).one()
             agency_row = session.exec(select(Agency).where(Agency.code == agency)).one()
             person_id = None
             if person is not None:
                 person_id = session.exec(select(Person.id).where(Person.name == person)).one()
-            session.add(ProgressUpdate(item_id=item_id, agency_id=agency_row.id,
-                                       person_id=person_id, status=status, note=note,
-                                       channel="telegram", created_at=at))
+            session.add(
+                ProgressUpdate(
+                    item_id=item_id,
+                    agency_id=agency_row.id,
+                    person_id=person_id,
+                    status=status,
+                    note=note,
+                    channel="telegram",
+                    created_at=at,
+                )
+            )
 
     def add_person(self, name: str, agency: str, role: str = "focal") -> None:
         with session_scope(self.engine) as session:
@@ -83,11 +98,22 @@ def add_reports(seeded: Seeded) -> Seeded:
     seeded.add_person("Hoàng Thị Én", "SLDTBXH", role="coordinator")
     add = seeded.add_update
     add("BC-6T-2021", "SNV", "in_progress", vn(2021, 5, 20), "Đang tổng hợp số liệu")
-    add("BC-6T-2021", "SNV", "done", vn(2021, 5, 28, 15, 30), "Đã gửi văn bản số 123/BC-SNV",
-        person="Nguyễn Văn An")
+    add(
+        "BC-6T-2021",
+        "SNV",
+        "done",
+        vn(2021, 5, 28, 15, 30),
+        "Đã gửi văn bản số 123/BC-SNV",
+        person="Nguyễn Văn An",
+    )
     add("BC-6T-2021", "SKHDT", "done", vn(2021, 5, 31, 10), "Gửi chậm do thiếu số liệu")
-    add("BC-6T-2021", "SYT", "blocked", vn(2021, 5, 29, 16),
-        "Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn đến 10/6")
+    add(
+        "BC-6T-2021",
+        "SYT",
+        "blocked",
+        vn(2021, 5, 29, 16),
+        "Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn đến 10/6",
+    )
     add("BC-6T-2021", "STP", "in_progress", vn(2021, 5, 27))
     add("BC-6T-2021", "UBND-DONGXOAI", "done", vn(2021, 5, 30, 23, 59), "Đã gửi qua hệ thống")
     add("IV2-TAPHUAN", "SNV", "in_progress", vn(2021, 4, 15), "Đã mở 1 lớp tập huấn")

@@ -21,8 +21,10 @@ VI = Translator("vi")
 
 def test_a_code_names_an_item_or_an_agency_in_any_case(reported: Seeded) -> None:
     with reported.session() as session:
-        assert resolve_code(session, plan_id=reported.plan_id, code="bc-6t-2021") == \
-            ("BC-6T-2021", None)
+        assert resolve_code(session, plan_id=reported.plan_id, code="bc-6t-2021") == (
+            "BC-6T-2021",
+            None,
+        )
         assert resolve_code(session, plan_id=reported.plan_id, code=" snv ") == (None, "SNV")
         for code in ("THD-2021", "NOPE"):  # an event is not reported on
             with pytest.raises(UnknownCode):
@@ -57,6 +59,7 @@ def test_export_files_are_named_and_typed(reported: Seeded) -> None:
             export = build_export(session, plan_id=reported.plan_id, fmt=fmt, now=NOW, t=VI)
             assert export.filename == f"baocao-68-KH-UBND-20210601-0900.{fmt.value}"
             assert export.media_type == MEDIA_TYPES[fmt] and export.content
-        one = build_export(session, plan_id=reported.plan_id, fmt="csv", now=NOW, t=VI,
-                           item_code="bc-6t-2021")
+        one = build_export(
+            session, plan_id=reported.plan_id, fmt="csv", now=NOW, t=VI, item_code="bc-6t-2021"
+        )
     assert one.filename.startswith("baocao-BC-6T-2021-")

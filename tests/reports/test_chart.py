@@ -36,7 +36,8 @@ def test_chart_is_a_png_of_the_phone_size(status: PlanStatus) -> None:
 
 
 def test_vietnamese_labels_render_without_missing_glyphs(
-        status: PlanStatus, caplog: pytest.LogCaptureFixture) -> None:
+    status: PlanStatus, caplog: pytest.LogCaptureFixture
+) -> None:
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
         item_chart(report(status), VI, now=NOW)

@@ -24,8 +24,7 @@ def cli_db(reported: Seeded, monkeypatch: pytest.MonkeyPatch) -> Seeded:
 
 
 def test_status_text_for_one_item(cli_db: Seeded) -> None:
-    result = runner.invoke(app, ["status", "--item", "BC-6T-2021", "--as-of",
-                                 "2021-06-01T09:00"])
+    result = runner.invoke(app, ["status", "--item", "BC-6T-2021", "--as-of", "2021-06-01T09:00"])
     assert result.exit_code == 0, result.output
     assert "BC-6T-2021" in result.output and "BC-NAM-2021" not in result.output
     assert "5/28" in result.output and "Gặp vướng mắc: 1" in result.output
@@ -61,8 +60,9 @@ def test_unknown_codes_fail_with_a_message(cli_db: Seeded) -> None:
 def test_export_writes_each_format(cli_db: Seeded, tmp_path: Path) -> None:
     for fmt in ("xlsx", "docx", "csv"):
         out = tmp_path / f"report.{fmt}"
-        result = runner.invoke(app, ["export", "--format", fmt, "-o", str(out),
-                                     "--as-of", "2021-06-01"])
+        result = runner.invoke(
+            app, ["export", "--format", fmt, "-o", str(out), "--as-of", "2021-06-01"]
+        )
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
     book = openpyxl.load_workbook(tmp_path / "report.xlsx")
@@ -73,24 +73,42 @@ def test_export_writes_each_format(cli_db: Seeded, tmp_path: Path) -> None:
 
 def test_export_filters_history_by_item_and_dates(cli_db: Seeded, tmp_path: Path) -> None:
     out = tmp_path / "history.csv"
-    result = runner.invoke(app, ["export", "--format", "csv", "--item", "BC-6T-2021",
-                                 "--from", "28/05/2021", "--to", "2021-05-30", "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--format",
+            "csv",
+            "--item",
+            "BC-6T-2021",
+            "--from",
+            "28/05/2021",
+            "--to",
+            "2021-05-30",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = out.read_bytes().decode("utf-8-sig").splitlines()
     assert len(lines) == 1 + 3
 
 
 def test_export_rejects_bad_dates(cli_db: Seeded) -> None:
-    result = runner.invoke(app, ["export", "--format", "csv", "-o", "x.csv", "--from",
-                                 "31/02/2021"])
+    result = runner.invoke(
+        app, ["export", "--format", "csv", "-o", "x.csv", "--from", "31/02/2021"]
+    )
     assert result.exit_code == 1 and "--from" in result.output
-    result = runner.invoke(app, ["export", "--format", "csv", "-o", "x.csv", "--from",
-                                 "2021-06-02", "--to", "2021-06-01"])
+    result = runner.invoke(
+        app,
+        ["export", "--format", "csv", "-o", "x.csv", "--from", "2021-06-02", "--to", "2021-06-01"],
+    )
     assert result.exit_code == 1
 
 
-def test_status_without_a_plan_says_what_to_do(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_without_a_plan_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1 and "baocao plan load" in result.output

@@ -25,8 +25,9 @@ VI = Translator("vi")
 
 def export(seeded: Seeded, fmt: ExportFormat, **options: object) -> bytes:
     with seeded.session() as session:
-        return build_export(session, plan_id=seeded.plan_id, fmt=fmt, now=NOW, t=VI,
-                            **options).content  # type: ignore[arg-type]
+        return build_export(
+            session, plan_id=seeded.plan_id, fmt=fmt, now=NOW, t=VI, **options
+        ).content  # type: ignore[arg-type]
 
 
 def stored_updates(seeded: Seeded) -> int:
@@ -40,8 +41,13 @@ def workbook(seeded: Seeded, **options: object) -> openpyxl.Workbook:
 
 def test_xlsx_has_summary_a_sheet_per_report_item_tasks_and_history(reported: Seeded) -> None:
     book = workbook(reported)
-    assert book.sheetnames == ["Tổng hợp", "BC-6T-2021", "BC-NAM-2021", "Nhiệm vụ",
-                               "Lịch sử cập nhật"]
+    assert book.sheetnames == [
+        "Tổng hợp",
+        "BC-6T-2021",
+        "BC-NAM-2021",
+        "Nhiệm vụ",
+        "Lịch sử cập nhật",
+    ]
 
 
 def test_xlsx_item_sheet_has_a_row_per_agency_with_real_times(reported: Seeded) -> None:
@@ -73,8 +79,9 @@ def test_xlsx_history_has_every_stored_update(reported: Seeded) -> None:
 
 
 def test_xlsx_history_is_filtered_by_item_and_dates(reported: Seeded) -> None:
-    book = workbook(reported, item_code="BC-6T-2021", since=date(2021, 5, 28),
-                    until=date(2021, 5, 30))
+    book = workbook(
+        reported, item_code="BC-6T-2021", since=date(2021, 5, 28), until=date(2021, 5, 30)
+    )
     assert book.sheetnames == ["Tổng hợp", "BC-6T-2021", "Lịch sử cập nhật"]
     rows = list(book["Lịch sử cập nhật"].iter_rows(min_row=2, values_only=True))
     # 28/5 15:30 SNV, 29/5 SYT, 30/5 23:59 UBND-DONGXOAI (the last day is included)
@@ -133,8 +140,7 @@ def test_docx_title_sections_and_agency_reports(report_status: PlanStatus) -> No
     assert "BÁO CÁO" in texts
     assert "I. TÌNH HÌNH THỰC HIỆN" in texts
     assert "1. Mục V.1 của Kế hoạch" in texts and "2. Mục IV.1 của Kế hoạch" in texts
-    assert any(t.startswith("- Sở Nội vụ (hoàn thành, 28/05/2021): Đã gửi văn bản")
-               for t in texts)
+    assert any(t.startswith("- Sở Nội vụ (hoàn thành, 28/05/2021): Đã gửi văn bản") for t in texts)
     assert "Nơi nhận:" in document(report_status).tables[-1].cell(0, 0).text
 
 
@@ -155,8 +161,9 @@ def test_docx_lists_blocked_items_for_the_leadership(report_status: PlanStatus) 
     start = texts.index("III. KHÓ KHĂN, VƯỚNG MẮC ĐỀ NGHỊ LÃNH ĐẠO QUAN TÂM, CHỈ ĐẠO")
     blocked = texts[start + 1]
     assert blocked.startswith("- Sở Y tế (BC-6T-2021")
-    assert blocked.endswith("Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn "
-                            "đến 10/6")
+    assert blocked.endswith(
+        "Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn đến 10/6"
+    )
 
 
 def test_docx_is_times_new_roman_13_to_14_pt_throughout(report_status: PlanStatus) -> None:
@@ -183,8 +190,11 @@ def test_csv_has_a_bom_and_round_trips_vietnamese(reported: Seeded) -> None:
     assert len(rows) - 1 == stored_updates(reported)
     blocked = next(r for r in rows if r[3] == "SYT")
     assert blocked[0] == "2021-05-29 16:00:00"  # Vietnam time
-    assert blocked[6:9] == ["Gặp vướng mắc", "blocked", "Chưa có số liệu của các bệnh viện "
-                            "tuyến huyện; đề nghị gia hạn đến 10/6"]
+    assert blocked[6:9] == [
+        "Gặp vướng mắc",
+        "blocked",
+        "Chưa có số liệu của các bệnh viện tuyến huyện; đề nghị gia hạn đến 10/6",
+    ]
 
 
 def test_csv_history_can_be_cut_by_dates(reported: Seeded) -> None:

@@ -37,8 +37,13 @@ def by_code(status: PlanStatus, item: str) -> dict[str, object]:
 def test_it_counts_agencies_by_their_latest_status(reported: Seeded) -> None:
     item = next(i for i in status_at(reported).items if i.code == "BC-6T-2021")
     assert len(item.agencies) == 28  # 17 provincial agencies + 11 districts
-    assert item.counts == {"done": 3, "in_progress": 1, "blocked": 1, "not_started": 0,
-                           "no_update": 23}
+    assert item.counts == {
+        "done": 3,
+        "in_progress": 1,
+        "blocked": 1,
+        "not_started": 0,
+        "no_update": 23,
+    }
     assert list(item.counts) == list(STATUSES)
     snv = by_code(status_at(reported), "BC-6T-2021")["SNV"]
     assert snv.status == "done"  # the in_progress of 20/5 was superseded on 28/5
@@ -72,8 +77,7 @@ def test_on_time_is_the_first_done_by_the_end_of_the_due_date(reported: Seeded) 
 
 
 def test_a_timely_done_stays_on_time_after_a_later_update(reported: Seeded) -> None:
-    reported.add_update("BC-6T-2021", "SNV", "in_progress", vn(2021, 5, 31),
-                        "Bổ sung số liệu")
+    reported.add_update("BC-6T-2021", "SNV", "in_progress", vn(2021, 5, 31), "Bổ sung số liệu")
     snv = by_code(status_at(reported), "BC-6T-2021")["SNV"]
     assert (snv.status, snv.on_time, snv.overdue) == ("in_progress", True, True)
 
@@ -91,13 +95,14 @@ def test_updates_after_now_are_not_seen(reported: Seeded) -> None:
 
 def test_events_archived_items_and_archived_assignments_are_left_out(reported: Seeded) -> None:
     with session_scope(reported.engine) as session:
-        session.execute(update(PlanItem).where(PlanItem.code == "IV3-VON")
-                        .values(archived_at=NOW))
+        session.execute(update(PlanItem).where(PlanItem.code == "IV3-VON").values(archived_at=NOW))
         snv = session.exec(select(Agency.id).where(Agency.code == "SNV")).one()
         item = session.exec(select(PlanItem.id).where(PlanItem.code == "BC-6T-2021")).one()
-        session.execute(update(ItemAgency).where(ItemAgency.item_id == item,
-                                                 ItemAgency.agency_id == snv)
-                        .values(archived_at=NOW))
+        session.execute(
+            update(ItemAgency)
+            .where(ItemAgency.item_id == item, ItemAgency.agency_id == snv)
+            .values(archived_at=NOW)
+        )
     status = status_at(reported)
     codes = [i.code for i in status.items]
     assert "THD-2021" not in codes and "PNVN-2021" not in codes  # events
@@ -109,8 +114,7 @@ def test_events_archived_items_and_archived_assignments_are_left_out(reported: S
 def test_tasks_without_a_due_date_are_never_overdue(seeded: Seeded) -> None:
     status = status_at(seeded, datetime(2030, 1, 1, tzinfo=UTC))
     tasks = [i for i in status.items if i.due is None]
-    assert tasks and all(not a.overdue and a.on_time is None
-                         for i in tasks for a in i.agencies)
+    assert tasks and all(not a.overdue and a.on_time is None for i in tasks for a in i.agencies)
 
 
 def test_narrowing_to_an_item_or_an_agency(reported: Seeded) -> None:
@@ -118,8 +122,12 @@ def test_narrowing_to_an_item_or_an_agency(reported: Seeded) -> None:
     assert [i.code for i in item.items] == ["BC-6T-2021"] and item.item == "BC-6T-2021"
     agency = status_at(reported, agency_code="snv")
     assert agency.agency == "SNV"
-    assert [i.code for i in agency.items] == ["BC-6T-2021", "BC-NAM-2021", "IV2-TAPHUAN",
-                                              "IV2-CANBONU"]
+    assert [i.code for i in agency.items] == [
+        "BC-6T-2021",
+        "BC-NAM-2021",
+        "IV2-TAPHUAN",
+        "IV2-CANBONU",
+    ]
     assert all(len(i.agencies) == 1 and i.agencies[0].code == "SNV" for i in agency.items)
     for narrow in ({"item_code": "THD-2021"}, {"item_code": "NOPE"}, {"agency_code": "NOPE"}):
         with pytest.raises(UnknownCode):
@@ -223,8 +231,9 @@ def _add_agencies(seeded: Seeded, n: int) -> None:
 def test_latest_updates_are_index_seeks_not_scans(reported: Seeded) -> None:
     captured: list[tuple[str, object]] = []
 
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
-                *_rest: object) -> None:
+    def capture(
+        _conn: object, _cursor: object, statement: str, parameters: object, *_rest: object
+    ) -> None:
         if "progress_update" in statement:
             captured.append((statement, parameters))
 
@@ -233,10 +242,9 @@ def test_latest_updates_are_index_seeks_not_scans(reported: Seeded) -> None:
         status_at(reported)
     finally:
         event.remove(reported.engine, "before_cursor_execute", capture)
-    (statement, parameters), = captured
+    ((statement, parameters),) = captured
     with reported.engine.connect() as connection:
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
-                                          parameters).all()  # type: ignore[arg-type]
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()  # type: ignore[arg-type]
     details = [row[-1] for row in plan]
     assert any("ix_update_item_agency_time" in d for d in details), details
     assert not any(d.startswith("SCAN") for d in details), details  # no full scan
