@@ -71,16 +71,41 @@ def _file_stem(code: str) -> str:
 
 
 def _draw(figure: Figure, item: ItemStatus, t: Translator, now: datetime | None) -> None:
-    labels = [status_label(t, s) for s in STATUSES]
     overdue = {s: sum(1 for a in item.agencies if a.status == s and a.overdue) for s in STATUSES}
+    ax = figure.add_axes((0.34, 0.12, 0.62, 0.62))
+    _bars(ax, item, overdue)
+    ax.set_yticks(_POSITIONS, [status_label(t, s) for s in STATUSES], fontsize=22)
+    ax.set_xlim(0, max([*item.counts.values(), 1]) * 1.6)
+    ax.xaxis.set_visible(False)  # every bar carries its count
+    for spine in ("top", "right", "bottom"):
+        ax.spines[spine].set_visible(False)
+    for pos, status in zip(_POSITIONS, STATUSES, strict=True):
+        _annotate(ax, pos, item.counts[status], overdue[status], t)
+    _titles(figure, item, t, now)
+    if any(overdue.values()):
+        key = Patch(
+            facecolor="white", edgecolor=OVERDUE_EDGE, hatch=OVERDUE_HATCH, label=t._("Overdue")
+        )
+        figure.legend(
+            handles=[key],
+            loc="upper right",
+            bbox_to_anchor=(0.96, 0.80),
+            fontsize=18,
+            frameon=False,
+        )
+
+
+_POSITIONS = list(range(len(STATUSES)))[::-1]  # the first status on top
+
+
+def _bars(ax: Axes, item: ItemStatus, overdue: dict[str, int]) -> None:
+    """A bar per status: the part still in time plain, the overdue part hatched after it."""
+    colours = [COLOURS[s] for s in STATUSES]
     timely = [item.counts[s] - overdue[s] for s in STATUSES]
     late = [overdue[s] for s in STATUSES]
-    colours = [COLOURS[s] for s in STATUSES]
-    ax = figure.add_axes((0.34, 0.12, 0.62, 0.62))
-    positions = list(range(len(STATUSES)))[::-1]  # first status on top
-    ax.barh(positions, timely, color=colours, height=0.7)
+    ax.barh(_POSITIONS, timely, color=colours, height=0.7)
     ax.barh(
-        positions,
+        _POSITIONS,
         late,
         left=timely,
         color=colours,
@@ -89,29 +114,6 @@ def _draw(figure: Figure, item: ItemStatus, t: Translator, now: datetime | None)
         edgecolor=OVERDUE_EDGE,
         linewidth=0,
     )
-    ax.set_yticks(positions, labels, fontsize=22)
-    ax.set_xlim(0, max([*item.counts.values(), 1]) * 1.6)
-    ax.xaxis.set_visible(False)  # every bar carries its count
-    for spine in ("top", "right", "bottom"):
-        ax.spines[spine].set_visible(False)
-    for pos, status in zip(positions, STATUSES, strict=True):
-        _annotate(ax, pos, item.counts[status], overdue[status], t)
-    _titles(figure, item, t, now)
-    if any(late):
-        figure.legend(
-            handles=[
-                Patch(
-                    facecolor="white",
-                    edgecolor=OVERDUE_EDGE,
-                    hatch=OVERDUE_HATCH,
-                    label=t._("Overdue"),
-                )
-            ],
-            loc="upper right",
-            bbox_to_anchor=(0.96, 0.80),
-            fontsize=18,
-            frameon=False,
-        )
 
 
 def _annotate(ax: Axes, pos: int, count: int, overdue: int, t: Translator) -> None:

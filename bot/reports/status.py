@@ -147,24 +147,26 @@ def plan_status(
     if plan is None:
         raise UnknownCode(f"plan {plan_id}")
     agency = _agency(session, plan_id, agency_code)
-    agency_id = agency.id if agency else None
     items = list(queries.reported_items(session, plan_id=plan_id, item_code=item_code))
     if item_code is not None and not items:
         raise UnknownCode(item_code)
     ids = [item.id for item in items if item.id is not None]
+    due_ends = {i.id: due_end(i.due) for i in items if i.id and i.due} if with_on_time else {}
     rows = queries.latest_per_assignment(
-        session,
-        item_ids=ids,
-        agency_id=agency_id,
-        now=now,
-        due_ends={
-            item.id: due_end(item.due) for item in items if item.id and item.due and with_on_time
-        },
+        session, item_ids=ids, now=now, due_ends=due_ends, agency_id=agency.id if agency else None
     )
     focal = queries.focal_points(session, item_ids=ids)
     statuses = _item_statuses(items, rows, focal, now, with_on_time=with_on_time)
-    if agency_id is not None:
+    if agency is not None:
         statuses = [s for s in statuses if s.agencies]
+    status = _header(session, plan, now, statuses)
+    status.agency = agency.code if agency else None
+    status.item = items[0].code if item_code is not None else None
+    return status
+
+
+def _header(session: Session, plan: Plan, now: datetime, items: list[ItemStatus]) -> PlanStatus:
+    """The plan's own fields and its coordinating agency around ``items``."""
     coordinator = (
         session.get(Agency, plan.coordinator_agency_id) if plan.coordinator_agency_id else None
     )
@@ -175,11 +177,9 @@ def plan_status(
         place=plan.place,
         issued_on=plan.issued_on,
         now=now,
-        items=statuses,
+        items=items,
         coordinator=coordinator.name if coordinator else None,
         coordinator_short_name=coordinator.short_name if coordinator else None,
-        agency=agency.code if agency else None,
-        item=items[0].code if item_code is not None else None,
     )
 
 

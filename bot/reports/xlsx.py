@@ -97,6 +97,12 @@ def _summary_sheet(ws: Worksheet, status: PlanStatus, t: Translator) -> None:
         for item in status.items
     ]
     end = _table(ws, 4, columns, rows)
+    _rates_table(ws, end + 2, status, t)
+    ws.freeze_panes = "A5"
+
+
+def _rates_table(ws: Worksheet, top: int, status: PlanStatus, t: Translator) -> None:
+    """On-time rate per agency across the report items, under the item counts."""
     rates = on_time_rates(status)
     agencies = {a.code: a.name for item in status.report_items for a in item.agencies}
     rate_rows = [
@@ -110,10 +116,9 @@ def _summary_sheet(ws: Worksheet, status: PlanStatus, t: Translator) -> None:
         (t._("Report items due"), 12),
         (t._("On-time rate"), 10),
     ]
-    _table(ws, end + 2, rate_columns, rate_rows, set_widths=False)
-    for row in ws.iter_rows(min_row=end + 3, min_col=5, max_col=5):
+    _table(ws, top, rate_columns, rate_rows, set_widths=False)
+    for row in ws.iter_rows(min_row=top + 1, min_col=5, max_col=5):
         row[0].number_format = PERCENT_FORMAT
-    ws.freeze_panes = "A5"
 
 
 def _agency_cells(agency: AgencyStatus, t: Translator) -> list[Any]:
