@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.invites import InviteError, create_invite
 from bot.database import open_database
@@ -64,8 +65,14 @@ def plan_load(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None
     except PlanFileError as exc:
         raise fail(f"Plan file rejected, nothing was loaded:\n{exc}") from None
     engine = open_database(Settings())
-    with session_scope(engine) as session:
-        report = load_plan(session, spec, source_file=file.name)
+    try:
+        with session_scope(engine) as session:
+            report = load_plan(session, spec, source_file=file.name)
+    except SQLAlchemyError as exc:
+        raise fail(
+            f"Database error, nothing was loaded (rolled back): {exc.__class__.__name__}: "
+            f"{str(exc.orig) if hasattr(exc, 'orig') else exc}"
+        ) from None
     typer.echo(report.summary())
 
 

@@ -79,8 +79,14 @@ class Translator:
     def long_date(self, value: Date) -> str:
         """``ngày 30 tháng 5 năm 2021`` (the administrative form)."""
         if self.locale == "vi":
-            return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
+            # Nghị định 30/2020/NĐ-CP: a zero before days under 10 and months 1 and 2 only.
+            month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+            return f"ngày {value.day:02d} tháng {month} năm {value.year}"
         return format_date(value, "d MMMM y", locale=self.locale)
+
+    def number(self, value: int | float) -> str:
+        """``1.000`` in Vietnamese, ``1,000`` in English."""
+        return format_decimal(value, locale=self.locale)
 
     def local_date(self, moment: DateTime) -> Date:
         """The civil date of ``moment`` in Asia/Ho_Chi_Minh."""

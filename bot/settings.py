@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
+# The example token from Telegram's own documentation, often pasted by mistake.
+DOCUMENTATION_TOKENS = {"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"}
 
 
 class Settings(BaseSettings):
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     @field_validator("telegram_bot_token", "zalo_bot_token")
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+        if value is None:
+            return None
+        secret = value.get_secret_value().strip()
+        if not secret:
+            return None  # an empty variable means "not configured"
+        if secret.lower() in PLACEHOLDER_SECRETS or secret in DOCUMENTATION_TOKENS:
             raise ValueError("is a placeholder; set the real token in the environment or .env")
         return value

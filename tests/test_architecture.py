@@ -21,8 +21,11 @@ def _imports(path: Path) -> set[str]:
 
 
 def _offenders(folder: str, banned: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
-    return [str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*.py")
-            if not any(part in p.parts for part in allowed) and _imports(p) & banned]
+    return [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / folder).rglob("*.py")
+        if not any(part in p.parts for part in allowed) and _imports(p) & banned
+    ]
 
 
 def test_only_the_telegram_adapter_imports_telegram() -> None:

@@ -18,7 +18,8 @@ def _source_messages() -> set[str]:
     found: set[str] = set()
     for package in ("bot", "scheduler", "storage"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-                ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
             found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -26,8 +27,11 @@ def _source_messages() -> set[str]:
 def test_vietnamese_catalog_translates_every_message_in_the_code() -> None:
     with (ROOT / "locales/vi/LC_MESSAGES/baocao.po").open("rb") as fh:
         catalog = read_po(fh, locale="vi")
-    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
-                  if m.id and (m.string if isinstance(m.string, str) else all(m.string))}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and (m.string if isinstance(m.string, str) else all(m.string))
+    }
     missing = sorted(_source_messages() - translated)
     assert missing == [], f"untranslated (run `make messages`, then translate): {missing}"
 
@@ -36,7 +40,8 @@ def test_dates_read_the_vietnamese_way() -> None:
     t = Translator("vi")
     assert t.date(date(2021, 5, 31)) == "thứ Hai, 31/05/2021"
     assert t.date(date(2021, 5, 30)) == "Chủ Nhật, 30/05/2021"
-    assert t.long_date(date(2021, 3, 8)) == "ngày 08 tháng 03 năm 2021"
+    assert t.long_date(date(2021, 3, 8)) == "ngày 08 tháng 3 năm 2021"
+    assert t.long_date(date(2021, 2, 8)) == "ngày 08 tháng 02 năm 2021"
 
 
 def test_days_left_in_vietnamese() -> None:

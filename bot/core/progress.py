@@ -64,7 +64,7 @@ def choose_status(turn: Turn, item_id: int, status: str) -> None:
     text = turn._(
         "Status: {status}.\nPlease send a short note (up to {limit} characters), "
         "a document or a photo, or choose Skip."
-    ).format(status=status_label(turn.t, status), limit=turn.config.max_note_chars)
+    ).format(status=status_label(turn.t, status), limit=turn.t.number(turn.config.max_note_chars))
     _ask(
         turn,
         STEP_NOTE,
@@ -85,7 +85,7 @@ def receive_note(turn: Turn, data: dict[str, Any], *, skipped: bool = False) -> 
             turn._(
                 "The note is {length} characters long; the limit is {limit}. "
                 "Please shorten it and send it again."
-            ).format(length=len(note), limit=turn.config.max_note_chars)
+            ).format(length=len(note), limit=turn.t.number(turn.config.max_note_chars))
         )
         return
     item = _assigned_item(turn, int(data["item_id"]))

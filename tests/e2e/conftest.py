@@ -36,8 +36,9 @@ def bot_env(tmp_path: Path, sandbox: ThreadedSandbox) -> BotEnv:
 
 
 @pytest.fixture
-def start_bot(bot_env: BotEnv,
-              request: pytest.FixtureRequest) -> Iterator[Callable[[], BotProcess]]:
+def start_bot(
+    bot_env: BotEnv, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], BotProcess]]:
     started: list[BotProcess] = []
 
     def start() -> BotProcess:

@@ -43,29 +43,47 @@ class BotEnv:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAOCAO_"))}
-        env.update({
-            "DATABASE_URL": self.database_url,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BASE_URL": f"{self.sandbox_url}/bot",
-            "BAOCAO_TICK_SECONDS": str(self.tick_seconds),
-            "BAOCAO_CLOCK_FILE": str(self.workdir / "clock.txt"),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
-            **self.extra,
-        })
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_BASE_URL": f"{self.sandbox_url}/bot",
+                "BAOCAO_TICK_SECONDS": str(self.tick_seconds),
+                "BAOCAO_CLOCK_FILE": str(self.workdir / "clock.txt"),
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+                **self.extra,
+            }
+        )
         return env
 
     def cli(self, *args: str) -> str:
         """Run ``baocao ARGS`` as a new process; returns stdout, raises on failure."""
-        result = subprocess.run([sys.executable, "-m", "bot", *args], env=self.env(),
-                                cwd=self.workdir, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=self.env(),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if result.returncode != 0:
             raise AssertionError(f"baocao {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
 
     def invite(self, agency: str, role: str = "focal", name: str = "Nguyễn Văn An") -> str:
-        out = self.cli("invite", "create", "--agency", agency, "--role", role, "--name", name,
-                       "--format", "json")
+        out = self.cli(
+            "invite",
+            "create",
+            "--agency",
+            agency,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--format",
+            "json",
+        )
         return str(json.loads(out)["token"])
 
     def set_time(self, moment: datetime) -> None:
@@ -78,8 +96,13 @@ class BotProcess:
     def __init__(self, env: BotEnv) -> None:
         self.env = env
         self.log = (env.workdir / "bot.log").open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env.env(),
-                                     cwd=env.workdir, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env.env(),
+            cwd=env.workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -111,16 +134,18 @@ class Person:
         self.client.send_text(self.user_id, text)
         return self.read(expect)
 
-    def press(self, message: dict[str, Any], label_or_data: str, *,
-              expect: int = 1) -> list[dict[str, Any]]:
+    def press(
+        self, message: dict[str, Any], label_or_data: str, *, expect: int = 1
+    ) -> list[dict[str, Any]]:
         """Press the button whose label (or data) is ``label_or_data`` on ``message``."""
         data = button_data(message, label_or_data)
         self.client.press_button(self.user_id, int(message["message_id"]), data)
         return self.read(expect)
 
     def read(self, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
-        got = self.client.wait_sent(chat_id=self.user_id, count=count, since_id=self.seen,
-                                    timeout=timeout)
+        got = self.client.wait_sent(
+            chat_id=self.user_id, count=count, since_id=self.seen, timeout=timeout
+        )
         self.seen = int(got[-1]["id"])
         return got
 
@@ -130,8 +155,9 @@ class Person:
 
 def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
     markup = message.get("reply_markup") or {}
-    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", [])
-            for b in row]
+    return [
+        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]
 
 
 def button_data(message: dict[str, Any], label_or_data: str) -> str:

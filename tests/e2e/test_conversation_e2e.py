@@ -12,8 +12,9 @@ from tests.e2e.harness import BotEnv, BotProcess, Person, buttons
 pytestmark = pytest.mark.e2e
 
 
-def _register(bot_env: BotEnv, person: Callable[[str], Person], agency: str, role: str,
-              name: str) -> Person:
+def _register(
+    bot_env: BotEnv, person: Callable[[str], Person], agency: str, role: str, name: str
+) -> Person:
     chat = person(name)
     token = bot_env.invite(agency, role, name)
     welcome = chat.say(f"/start {token}")[0]["text"]
@@ -28,15 +29,20 @@ def _updates(bot_env: BotEnv) -> list[tuple[str, str | None]]:
         return [(r[0], r[1]) for r in rows]
 
 
-def test_focal_point_reports_with_buttons(bot_env: BotEnv, start_bot: Callable[[], BotProcess],
-                                          person: Callable[[str], Person]) -> None:
+def test_focal_point_reports_with_buttons(
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     start_bot()
     an = _register(bot_env, person, "SNV", "focal", "Nguyễn Văn An")
     items = an.say("/report")[0]
     assert "Báo cáo công tác bình đẳng giới" in items["text"]
     status_question = an.press(items, buttons(items)[0][1])[0]
     assert [label for label, _ in buttons(status_question)] == [
-        "Hoàn thành", "Đang thực hiện", "Gặp vướng mắc", "Chưa thực hiện"]
+        "Hoàn thành",
+        "Đang thực hiện",
+        "Gặp vướng mắc",
+        "Chưa thực hiện",
+    ]
     note_question = an.press(status_question, "Gặp vướng mắc")[0]
     assert "Bỏ qua" in [label for label, _ in buttons(note_question)]
     confirmation = an.say("Chưa bố trí được kinh phí")[0]["text"]
@@ -46,9 +52,9 @@ def test_focal_point_reports_with_buttons(bot_env: BotEnv, start_bot: Callable[[
     assert _updates(bot_env) == [("blocked", "Chưa bố trí được kinh phí")]
 
 
-def test_same_dialogue_answered_with_numbered_text(bot_env: BotEnv,
-                                                   start_bot: Callable[[], BotProcess],
-                                                   person: Callable[[str], Person]) -> None:
+def test_same_dialogue_answered_with_numbered_text(
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     start_bot()
     binh = _register(bot_env, person, "STP", "focal", "Trần Thị Bình")
     binh.say("/baocao")
@@ -60,8 +66,8 @@ def test_same_dialogue_answered_with_numbered_text(bot_env: BotEnv,
 
 
 def test_coordinator_sees_update_and_focal_point_is_refused_status(
-        bot_env: BotEnv, start_bot: Callable[[], BotProcess],
-        person: Callable[[str], Person]) -> None:
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     start_bot()
     an = _register(bot_env, person, "SNV", "focal", "Nguyễn Văn An")
     an.say("/report")
@@ -69,21 +75,23 @@ def test_coordinator_sees_update_and_focal_point_is_refused_status(
     an.say("2")
     an.say("Đang tổng hợp số liệu")
     chi = _register(bot_env, person, "SLDTBXH", "coordinator", "Lê Thị Chi")
-    status_text = "\n".join(m.get("text") or m.get("caption") or ""
-                            for m in chi.say("/status", expect=1))
+    status_text = "\n".join(
+        m.get("text") or m.get("caption") or "" for m in chi.say("/status", expect=1)
+    )
     assert "Sở Nội vụ" in status_text
     refusal = an.say("/status")[0]["text"]
     assert "Xin lỗi" in refusal
     engine = create_engine(bot_env.database_url)
     with engine.connect() as conn:
-        refused = conn.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action='status' AND outcome='refused'")).scalar()
+        refused = conn.execute(
+            text("SELECT count(*) FROM audit_log WHERE action='status' AND outcome='refused'")
+        ).scalar()
     assert refused == 1
 
 
 def test_start_without_valid_token_explains_and_stores_nothing(
-        bot_env: BotEnv, start_bot: Callable[[], BotProcess],
-        person: Callable[[str], Person]) -> None:
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     start_bot()
     stranger = person("Khách")
     answer = stranger.say("/start")[0]["text"]
@@ -95,8 +103,9 @@ def test_start_without_valid_token_explains_and_stores_nothing(
         assert conn.execute(text("SELECT count(*) FROM channel_identity")).scalar() == 0
 
 
-def test_dialogue_survives_a_bot_restart(bot_env: BotEnv, start_bot: Callable[[], BotProcess],
-                                         person: Callable[[str], Person]) -> None:
+def test_dialogue_survives_a_bot_restart(
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     first = start_bot()
     an = _register(bot_env, person, "SNV", "focal", "Nguyễn Văn An")
     an.say("/report")

@@ -1,0 +1,1 @@
+"""``make demo``: the sample plan through the real stack on a simulated clock."""

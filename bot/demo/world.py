@@ -1,0 +1,132 @@
+"""The demo's world: a work folder, the sandbox, the real bot process, a simulated clock.
+
+Everything here is the production path: the bot is ``python -m bot run`` in its own
+process, it talks HTTP to the sandbox on 127.0.0.1, and it stores to SQLite. Only the
+clock is simulated (``BAOCAO_CLOCK_FILE``), so weeks of a plan pass in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.config import SandboxConfig
+from bot.sandbox.server import ThreadedSandbox, run_in_thread
+from scheduler.clock import FileClock
+from storage import outbox
+from storage.db import make_engine, session_scope
+
+DEMO_TOKEN = "424242:DEMO-sandbox-token-not-a-real-one-00"
+TICK_WAIT_SECONDS = 20.0
+
+
+class World:
+    """Owns the demo's processes; use as a context manager so they always stop."""
+
+    def __init__(self, workdir: Path) -> None:
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        self.workdir = workdir
+        self.clock = FileClock(workdir / "clock.txt")
+        self.sandbox: ThreadedSandbox | None = None
+        self.bot: subprocess.Popen[bytes] | None = None
+        self.engine: Engine = make_engine(f"sqlite:///{workdir / 'baocao.db'}")
+
+    def __enter__(self) -> World:
+        self.sandbox = run_in_thread(SandboxConfig(port=0))
+        self.sandbox.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_bot()
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.engine.dispose()
+
+    @property
+    def client(self) -> SandboxClient:
+        assert self.sandbox is not None
+        return self.sandbox.client()
+
+    def env(self) -> dict[str, str]:
+        assert self.sandbox is not None
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.workdir / 'baocao.db'}",
+                "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
+                "TELEGRAM_BASE_URL": f"{self.sandbox.url}/bot",
+                "BAOCAO_TICK_SECONDS": "0.1",
+                "BAOCAO_CLOCK_FILE": str(self.clock.path),
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+            }
+        )
+        return env
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=self.env(),
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"baocao {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def invite(self, agency: str, role: str, name: str) -> str:
+        out = self.cli(
+            "invite",
+            "create",
+            "--agency",
+            agency,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--format",
+            "json",
+        )
+        return str(json.loads(out)["token"])
+
+    def start_bot(self) -> None:
+        log = (self.workdir / "bot.log").open("ab")
+        self.bot = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=self.env(),
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop_bot(self) -> None:
+        if self.bot is not None and self.bot.poll() is None:
+            self.bot.terminate()
+            self.bot.wait(timeout=15)
+
+    def advance(self, moment: datetime) -> None:
+        """Move the clock and wait until the bot finished a whole tick at that time."""
+        self.clock.set(moment)
+        deadline = time.monotonic() + TICK_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if self.bot is not None and self.bot.poll() is not None:
+                raise RuntimeError(f"the bot stopped; see {self.workdir / 'bot.log'}")
+            with session_scope(self.engine) as session:
+                beat = outbox.last_beat(session, name="tick")
+            if beat is not None and beat >= moment:
+                return
+            time.sleep(0.02)  # polling a condition in the database, not a guess
+        raise RuntimeError(f"no tick at {moment.isoformat()} within {TICK_WAIT_SECONDS} s")
