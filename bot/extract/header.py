@@ -18,7 +18,7 @@ _NUMBER = re.compile(
     r"(?:/[A-ZĐ0-9&\-]+)?)"
 )
 _DATE_LINE = re.compile(
-    r"(?P<place>[^\n,:]{2,40}),\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*"
+    r"(?P<place>(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+ ?){1,4}),\s*ngày\s*(?P<d>\d{1,2})?\s*tháng\s*"
     r"(?P<m>\d{1,2})?\s*năm\s*(?P<y>\d{4})?"
 )
 _MOTTO = re.compile(
