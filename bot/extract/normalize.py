@@ -106,7 +106,9 @@ def _join_or_keep(text: str, match: re.Match[str]) -> str:
     after = text[match.end() : match.end() + 1]
     if not before or not after or before[-1] in _ENDS_SENTENCE:
         return "\n"
-    if after.islower() or before.endswith((" và", " của", " với", " về", ",")):
+    if after.islower() or (
+        after.isalpha() and before.endswith((" và", " của", " với", " về", ","))
+    ):
         return " "
     if after.isdigit() and _NEEDS_NUMBER.search(before):
         return " "
