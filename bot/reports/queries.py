@@ -14,7 +14,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, null, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
@@ -114,7 +125,7 @@ def latest_per_assignment(
     """
     if not item_ids:
         return []
-    latest = aliased(ProgressUpdate)
+    latest, found = _latest_update(session, now)
     query = (
         select(
             col(ItemAgency.item_id),
@@ -123,14 +134,14 @@ def latest_per_assignment(
             col(Agency.name),
             col(Agency.short_name),
             col(AgencyGroup.name),
-            col(latest.status),
-            col(latest.note),
-            col(latest.created_at),
+            latest.c.status,
+            latest.c.note,
+            latest.c.created_at,
             _done_by_due(due_ends, latest, now),
         )
         .join(Agency, col(Agency.id) == ItemAgency.agency_id)
         .outerjoin(AgencyGroup, col(AgencyGroup.id) == Agency.group_id)
-        .outerjoin(latest, col(latest.id) == _latest_update_id(now))
+        .outerjoin(latest, found)
         .where(
             col(ItemAgency.item_id).in_(item_ids),
             col(ItemAgency.archived_at).is_(None),
@@ -144,11 +155,16 @@ def latest_per_assignment(
     return [AssignmentRow._make(row) for row in session.connection().execute(query)]
 
 
-def _latest_update_id(now: datetime) -> ColumnElement[int]:
-    """Correlated scalar subquery: the id of the assignment's newest update (an index seek)."""
+def _latest_update(session: Session, now: datetime) -> tuple[FromClause, ColumnElement[bool]]:
+    """The assignment's newest update by ``now`` as a joinable ``latest`` and its ON clause.
+
+    Either way it is one backward index seek per assignment. PostgreSQL gets a ``LATERAL``
+    subquery: joined on ``id = (scalar subquery)`` it would hash the whole table instead.
+    SQLite has no ``LATERAL`` and runs the scalar-subquery join as a seek plus a rowid fetch.
+    """
     update = aliased(ProgressUpdate)
-    return (
-        select(col(update.id))
+    newest = (
+        select(col(update.id), col(update.status), col(update.note), col(update.created_at))
         .where(
             col(update.item_id) == ItemAgency.item_id,
             col(update.agency_id) == ItemAgency.agency_id,
@@ -156,13 +172,16 @@ def _latest_update_id(now: datetime) -> ColumnElement[int]:
         )
         .order_by(col(update.created_at).desc(), col(update.id).desc())
         .limit(1)
-        .correlate(ItemAgency)
-        .scalar_subquery()
     )
+    if session.get_bind().dialect.name == "postgresql":
+        return newest.lateral("latest"), true()
+    latest = ProgressUpdate.__table__.alias("latest")  # type: ignore[attr-defined]
+    newest_id = newest.with_only_columns(col(update.id)).correlate(ItemAgency).scalar_subquery()
+    return latest, latest.c.id == newest_id
 
 
 def _done_by_due(
-    due_ends: Mapping[int, datetime], latest: Any, now: datetime
+    due_ends: Mapping[int, datetime], latest: FromClause, now: datetime
 ) -> ColumnElement[Any]:
     """Whether a ``done`` update was stored before the due date's end; NULL without a due date.
 
@@ -188,7 +207,7 @@ def _done_by_due(
     )
     return case(
         (col(ItemAgency.item_id).not_in(list(due_ends)), null()),
-        (and_(latest.status == Status.DONE.value, latest.created_at < end), true()),
+        (and_(latest.c.status == Status.DONE.value, latest.c.created_at < end), true()),
         else_=done_before.correlate(ItemAgency),
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.reports.postgres import postgres_server
 from tests.reports.seed import Seeded, add_reports, seed_database
 
 
@@ -22,3 +23,10 @@ def seeded(tmp_path: Path) -> Iterator[Seeded]:
 def reported(seeded: Seeded) -> Seeded:
     """The sample plan with focal points and updates (see ``add_reports``)."""
     return add_reports(seeded)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the module's tests."""
+    with postgres_server() as url:
+        yield url

@@ -49,10 +49,28 @@ def first_page_png(docx_bytes: bytes, folder: Path, target: Path) -> None:
     """DOCX → PDF (LibreOffice) → PNG of page 1 (pdftoppm, 110 dpi)."""
     source = folder / "report.docx"
     source.write_bytes(docx_bytes)
-    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir",
-                    str(folder), str(source)], check=True, capture_output=True, timeout=180)
-    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile",
-                    str(folder / "report.pdf"), str(folder / "page")], check=True)
+    subprocess.run(
+        ["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "110",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(folder / "report.pdf"),
+            str(folder / "page"),
+        ],
+        check=True,
+    )
     shutil.copyfile(folder / "page.png", target)
 
 

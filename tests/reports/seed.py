@@ -75,13 +75,7 @@ class Seeded:
 def seed_database(path: Path) -> Seeded:
     """The sample plan loaded into a fresh SQLite file at ``path``."""
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        load_plan(session, read_plan_file(SAMPLE_PLAN), source_file=SAMPLE_PLAN.name)
-    with session_scope(engine) as session:
-        plan_id = session.exec(select(Plan.id).where(Plan.code == PLAN_CODE)).one()
-    return Seeded(engine=engine, url=url, plan_id=plan_id)
+    return seed_engine(make_engine(url), url)
 
 
 def add_reports(seeded: Seeded) -> Seeded:
@@ -118,3 +112,13 @@ def add_reports(seeded: Seeded) -> Seeded:
     add("BC-6T-2021", "UBND-DONGXOAI", "done", vn(2021, 5, 30, 23, 59), "Đã gửi qua hệ thống")
     add("IV2-TAPHUAN", "SNV", "in_progress", vn(2021, 4, 15), "Đã mở 1 lớp tập huấn")
     return seeded
+
+
+def seed_engine(engine: Engine, url: str) -> Seeded:
+    """The sample plan loaded into the (empty, unmigrated) database behind ``engine``."""
+    upgrade(engine)
+    with session_scope(engine) as session:
+        load_plan(session, read_plan_file(SAMPLE_PLAN), source_file=SAMPLE_PLAN.name)
+    with session_scope(engine) as session:
+        plan_id = session.exec(select(Plan.id).where(Plan.code == PLAN_CODE)).one()
+    return Seeded(engine=engine, url=url, plan_id=plan_id)
