@@ -14,11 +14,22 @@ from typing import Any, Self
 # Telegram tokens look like "123456:AAE..." (the numeric prefix is the bot's user id).
 TOKEN_RE = re.compile(r"^(\d+):[A-Za-z0-9_-]{20,}$")
 
+# Zalo tokens look like "12345689:abc-xyz" (the numeric prefix is the bot's id).
+ZALO_TOKEN_RE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
+
 # Calls that produce or change a message: they are rate-limited, fault-injected and
-# recorded in the sent log.
+# recorded in the sent log (sendSticker is Zalo's; Telegram mode does not offer it).
 SENDING_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "senddocument", "editmessagetext", "editmessagereplymarkup"}
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendsticker",
+        "editmessagetext",
+        "editmessagereplymarkup",
+    }
 )
+WEBHOOK_SHAPES = ("wrapped", "flat", "alternate")
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,43 @@ class FaultsConfig:
 
 
 @dataclass(frozen=True)
+class ZaloConfig:
+    """The Zalo Bot API side (served under ``/zalo/bot<TOKEN>/<method>``).
+
+    ``tokens`` empty = any well-formed token. ``webhook_shape`` is how webhook
+    deliveries are posted: ``wrapped`` (``{"ok":true,"result":update}``, as documented),
+    ``flat`` (the bare update, as integrators observed) or ``alternate`` (wrapped, flat,
+    wrapped, ...). ``message_quota`` caps accepted sends since start or reset (Zalo's
+    Basic plan allows 3,000 a month), then 429 ``Quota exceeded``; ``None`` = no cap.
+    ``echo_bot_messages`` feeds each message the bot sends back to it as an update
+    from the bot itself, as some integrators saw on Zalo.
+    """
+
+    tokens: frozenset[str] = frozenset()
+    account_name: str = "bot.baocao_sandbox"
+    webhook_shape: str = "alternate"
+    message_quota: int | None = None
+    echo_bot_messages: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", frozenset(self.tokens))
+        if self.webhook_shape not in WEBHOOK_SHAPES:
+            raise ValueError(f"webhook_shape must be one of {', '.join(WEBHOOK_SHAPES)}")
+        quota = self.message_quota
+        if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int)):
+            raise ValueError("message_quota must be an integer or null")
+        if quota is not None and quota < 0:
+            raise ValueError("message_quota must not be negative")
+
+    def updated(self, changes: dict[str, Any]) -> Self:
+        """Return a copy with ``changes`` applied; unknown keys (and ``tokens``, fixed at
+        start) raise ``ValueError``."""
+        if "tokens" in changes:
+            raise ValueError("tokens are fixed at start")
+        return _updated(self, changes)
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     """How to start a sandbox. ``port=0`` picks a free port; ``tokens`` empty = any
     well-formed token is accepted."""
@@ -108,6 +156,7 @@ class SandboxConfig:
     bot_first_name: str = "Baocao Sandbox"
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     faults: FaultsConfig = field(default_factory=FaultsConfig)
+    zalo: ZaloConfig = field(default_factory=ZaloConfig)
     # Webhook delivery: attempts per update and the first back-off delay (doubles).
     webhook_attempts: int = 4
     webhook_backoff: float = 0.05

@@ -9,7 +9,7 @@ consumed only when all three pass, so a refused call costs no quota:
 2. private chat (chat id > 0): a token bucket per chat holding at most
    ``private_burst`` tokens, refilled continuously at ``private_per_second`` tokens per
    second; a call needs one whole token. Defaults: 3 messages at once, then 1/s;
-3. group chat (chat id < 0): fewer than ``group_per_minute`` accepted calls to that chat
+3. group chat (integer chat id < 0): fewer than ``group_per_minute`` accepted calls to that chat
    in the last ``group_window`` seconds.
 
 A refused call gets ``retry_after`` = the seconds until the blocking limit frees up,
@@ -74,10 +74,11 @@ class RateLimiter:
         self._clock = clock
         self._overall = SlidingWindow(config.overall_per_second, config.overall_window)
         self._paid = SlidingWindow(config.paid_per_second, config.overall_window)
-        self._private: dict[int, TokenBucket] = {}
+        # Zalo chat ids are strings and always private chats here.
+        self._private: dict[int | str, TokenBucket] = {}
         self._groups: dict[int, SlidingWindow] = {}
 
-    def acquire(self, chat_id: int, paid: bool = False) -> int | None:
+    def acquire(self, chat_id: int | str, paid: bool = False) -> int | None:
         """Consume quota and return ``None``, or return ``retry_after`` seconds."""
         if not self.config.enabled:
             return None
@@ -94,8 +95,8 @@ class RateLimiter:
             chat_limit.add(now)
         return None
 
-    def _chat_limit(self, chat_id: int, now: float) -> TokenBucket | SlidingWindow:
-        if chat_id < 0:
+    def _chat_limit(self, chat_id: int | str, now: float) -> TokenBucket | SlidingWindow:
+        if isinstance(chat_id, int) and chat_id < 0:
             window = self._groups.get(chat_id)
             if window is None:
                 window = SlidingWindow(self.config.group_per_minute, self.config.group_window)

@@ -49,12 +49,13 @@ class Signal:
 
 @dataclass
 class SentRecord:
-    """One bot call that produced or changed a message."""
+    """One bot call that produced or changed a message (Zalo ids are strings)."""
 
     id: int
     method: str
-    chat_id: int
-    message_id: int
+    chat_id: int | str
+    message_id: int | str
+    channel: str = "telegram"
     text: str | None = None
     caption: str | None = None
     parse_mode: str | None = None
@@ -80,13 +81,23 @@ class SentLog:
         return record
 
     def query(
-        self, chat_id: int | None = None, since_id: int = 0, method: str | None = None
+        self,
+        chat_id: int | str | None = None,
+        since_id: int = 0,
+        method: str | None = None,
+        channel: str | None = None,
     ) -> list[SentRecord]:
-        """Records after ``since_id``, optionally for one chat and/or one method."""
+        """Records after ``since_id``, optionally for one chat, method and/or channel.
+
+        Chat ids compare as text, so ``"100001"`` from a query string finds chat 100001.
+        """
+        chat = None if chat_id is None else str(chat_id)
         return [
             r
             for r in self.records[max(0, since_id) :]
-            if (chat_id is None or r.chat_id == chat_id) and (method is None or r.method == method)
+            if (chat is None or str(r.chat_id) == chat)
+            and (method is None or r.method == method)
+            and (channel is None or r.channel == channel)
         ]
 
     @property

@@ -44,8 +44,9 @@ HANDLERS: dict[str, Handler] = {
 _BY_LOWER = {name.lower(): name for name in HANDLERS}
 
 
-class _Dropped(Exception):
-    """The connection was dropped on purpose; there is no answer to send."""
+class Dropped(Exception):
+    """The connection was dropped on purpose; there is no answer to send (the Zalo
+    routes share this and :func:`inject_fault`)."""
 
 
 async def bot_call(request: web.Request) -> web.StreamResponse:
@@ -58,13 +59,13 @@ async def bot_call(request: web.Request) -> web.StreamResponse:
         _check_token(state, token)
         if method is None:
             raise not_found()
-        await _inject_fault(request, state, method)
+        await inject_fault(request, state, method)
         params = await read_params(request)
         result = await HANDLERS[method](Call(state, params, token, method, request))
     except ApiError as error:
         state.stats.count_error(error.code)
         return error.response()
-    except _Dropped:
+    except Dropped:
         # The transport is gone; aiohttp needs a response object but cannot send it.
         return web.Response(status=499)
     return ok(result)
@@ -76,7 +77,7 @@ def _check_token(state: SandboxState, token: str) -> None:
         raise unauthorized()
 
 
-async def _inject_fault(request: web.Request, state: SandboxState, method: str) -> None:
+async def inject_fault(request: web.Request, state: SandboxState, method: str) -> None:
     """Raise the configured fault for this request, if any (never records anything)."""
     sending = method.lower() in SENDING_METHODS
     storm = state.faults.storm_retry_after() if sending else None
@@ -106,7 +107,7 @@ def _drop(request: web.Request, reset: bool) -> None:
             # SO_LINGER 0 makes close() send RST: the client sees "connection reset".
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
-    raise _Dropped
+    raise Dropped
 
 
 async def download_file(request: web.Request) -> web.StreamResponse:

@@ -25,6 +25,8 @@ from bot.sandbox.control import add_control_routes
 from bot.sandbox.routes import add_routes
 from bot.sandbox.state import STATE_REF, SandboxState, StateRef
 from bot.sandbox.webhook import WebhookDeliverer
+from bot.sandbox.zalo_routes import PREFIX as ZALO_PREFIX
+from bot.sandbox.zalo_routes import add_zalo
 
 __all__ = [
     "FaultsConfig",
@@ -43,13 +45,14 @@ _MAX_UPLOAD = 60 * 1024 * 1024  # Telegram accepts 50 MB uploads
 
 
 def create_app(config: SandboxConfig | None = None) -> web.Application:
-    """The sandbox as an aiohttp application (Bot API + control API)."""
+    """The sandbox as an aiohttp application (Telegram and Zalo Bot APIs + control API)."""
     config = config or SandboxConfig()
     app = web.Application(client_max_size=_MAX_UPLOAD)
     ref = StateRef(SandboxState(config))
     app[STATE_REF] = ref
     app[_DELIVERER] = WebhookDeliverer(ref)
     add_routes(app)
+    add_zalo(app)
     add_control_routes(app)
     app.on_startup.append(_start_deliverer)
     app.on_shutdown.append(_wake_waiters)
@@ -86,6 +89,11 @@ class RunningSandbox:
     @property
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
+
+    @property
+    def zalo_base_url(self) -> str:
+        """``ZALO_BASE_URL`` for the Zalo adapter (it appends ``/bot<TOKEN>/<method>``)."""
+        return f"{self.url}{ZALO_PREFIX}"
 
     @property
     def state(self) -> SandboxState:
@@ -131,7 +139,8 @@ async def _serve(config: SandboxConfig) -> None:
     sandbox = await start_sandbox(config)
     print(
         f"Bot API sandbox on {sandbox.url}  (python-telegram-bot base_url: "
-        f"{sandbox.base_url}; control API: {sandbox.url}/control/)",
+        f"{sandbox.base_url}; ZALO_BASE_URL: {sandbox.zalo_base_url}; "
+        f"control API: {sandbox.url}/control/)",
         flush=True,
     )
     stop = asyncio.Event()
@@ -185,6 +194,11 @@ class ThreadedSandbox:
     @property
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
+
+    @property
+    def zalo_base_url(self) -> str:
+        """``ZALO_BASE_URL`` for the Zalo adapter (it appends ``/bot<TOKEN>/<method>``)."""
+        return f"{self.url}{ZALO_PREFIX}"
 
     def client(self, timeout: float = 30.0) -> SandboxClient:
         """A synchronous control-API client for this sandbox."""

@@ -19,6 +19,7 @@ from bot.sandbox.limits import RateLimiter
 from bot.sandbox.objects import Chat, FileInfo, User, bot_user
 from bot.sandbox.records import SentLog, Signal, Stats
 from bot.sandbox.updates import UpdateQueue
+from bot.sandbox.zalo_state import ZaloWorld
 
 
 @dataclass
@@ -67,12 +68,14 @@ class SandboxState:
     stats: Stats = field(default_factory=Stats)
     limiter: RateLimiter = field(init=False)
     faults: FaultInjector = field(init=False)
+    zalo: ZaloWorld = field(init=False)  # the Zalo Bot API side (zalo_*.py)
     _chat_counters: dict[int, itertools.count[int]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.limits)
         self.faults = FaultInjector(self.config.faults)
+        self.zalo = ZaloWorld(self.config.zalo, self.config.limits)
 
     def bot(self, token: str) -> dict[str, Any]:
         return bot_user(token, self.config.bot_username, self.config.bot_first_name)
@@ -132,10 +135,12 @@ class SandboxState:
     def set_limits(self, changes: dict[str, Any]) -> None:
         """Replace the limits; the limiter restarts with empty windows."""
         self.limiter = RateLimiter(self.limiter.config.updated(changes))
+        self.zalo.limiter = RateLimiter(self.limiter.config)
 
     def close(self) -> None:
         """Release every long-poll (getUpdates, control waits) for shutdown."""
         self.updates.close()
+        self.zalo.close()
         for signal in (self.sent.signal, self.answers_signal):
             signal.close()
 

@@ -4,6 +4,9 @@ Updates go one at a time, in order, as JSON, with ``X-Telegram-Bot-Api-Secret-To
 when a secret was set. A non-2xx answer or a network error is retried with a doubling
 back-off; after ``webhook_attempts`` tries the update is dropped and the error shows in
 getWebhookInfo, roughly as Telegram does (it just retries for longer).
+
+A :class:`Feed` says which channel a deliverer serves: the Telegram one here, the Zalo
+one in ``zalo_routes`` (its own queue, settings, header and body shape).
 """
 
 from __future__ import annotations
@@ -11,20 +14,51 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiohttp
 
 from bot.sandbox.state import SandboxState, StateRef
+from bot.sandbox.updates import UpdateQueue
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class WebhookDeliverer:
-    """Background task feeding pending updates to the current webhook."""
+class Hook(Protocol):
+    """A channel's webhook settings, as the deliverer reads and annotates them."""
 
-    def __init__(self, ref: StateRef) -> None:
+    url: str
+    secret_token: str | None
+    allowed_updates: list[str] | None
+    last_error_date: int | None
+    last_error_message: str | None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One channel's webhook: its pending updates, settings, secret header and the
+    JSON body to post for a queued update (computed once per update, not per try)."""
+
+    updates: UpdateQueue
+    hook: Hook
+    header: str
+    body: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def telegram_feed(state: SandboxState) -> Feed:
+    return Feed(state.updates, state.webhook, SECRET_HEADER, lambda update: update)
+
+
+class WebhookDeliverer:
+    """Background task feeding one channel's pending updates to its current webhook."""
+
+    def __init__(
+        self, ref: StateRef, feed_of: Callable[[SandboxState], Feed] = telegram_feed
+    ) -> None:
         self._ref = ref
+        self._feed_of = feed_of
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -45,22 +79,24 @@ class WebhookDeliverer:
     async def _run(self) -> None:
         while True:
             state = self._ref.current
-            signal = state.updates.signal
+            feed = self._feed_of(state)
+            signal = feed.updates.signal
             if signal.closed and state is self._ref.current:
                 return  # shutting down
-            if await signal.wait_until(functools.partial(_ready, state), timeout=1.0):
-                await self._deliver_first(state)
+            if await signal.wait_until(functools.partial(_ready, feed), timeout=1.0):
+                await self._deliver_first(state, feed)
 
-    async def _deliver_first(self, state: SandboxState) -> None:
-        update = state.updates.first()
+    async def _deliver_first(self, state: SandboxState, feed: Feed) -> None:
+        update = feed.updates.first()
         if update is None:
             return
-        hook = state.webhook
+        hook = feed.hook
         if hook.allowed_updates and not set(update) & set(hook.allowed_updates):
-            state.updates.drop(update["update_id"])
+            feed.updates.drop(update["update_id"])
             return
+        body = feed.body(update)
         for attempt in range(max(1, state.config.webhook_attempts)):
-            error = await self._post(hook.url, hook.secret_token, update)
+            error = await self._post(hook.url, feed.header, hook.secret_token, body)
             if error is None:
                 state.stats.webhook_deliveries += 1
                 break
@@ -69,12 +105,14 @@ class WebhookDeliverer:
             await asyncio.sleep(state.config.webhook_backoff * 2**attempt)
             if not hook.url:
                 return  # deleted meanwhile: keep the update for getUpdates
-        state.updates.drop(update["update_id"])
+        feed.updates.drop(update["update_id"])
 
-    async def _post(self, url: str, secret: str | None, update: dict[str, Any]) -> str | None:
+    async def _post(
+        self, url: str, header: str, secret: str | None, update: dict[str, Any]
+    ) -> str | None:
         """POST one update; return ``None`` on 2xx, else an error description."""
         assert self._session is not None
-        headers = {SECRET_HEADER: secret} if secret else {}
+        headers = {header: secret} if secret else {}
         try:
             async with self._session.post(url, json=update, headers=headers) as response:
                 if 200 <= response.status < 300:
@@ -84,5 +122,5 @@ class WebhookDeliverer:
             return f"Connection failed: {exc.__class__.__name__}"
 
 
-def _ready(state: SandboxState) -> bool:
-    return bool(state.webhook.url) and state.updates.pending() > 0
+def _ready(feed: Feed) -> bool:
+    return bool(feed.hook.url) and feed.updates.pending() > 0
