@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -20,27 +20,49 @@ from sqlmodel import Session, col, select
 from storage.models import Heartbeat, JobRun, OutboxState, Reminder
 
 STALE_CLAIM = timedelta(minutes=10)
+RETIRED = "retired: no longer in the plan"
 
 
 def upsert_reminders(session: Session, *, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert reminder rows; an existing pending row only gets its ``send_at`` moved.
+    """Insert reminder rows; an existing pending row only gets its ``send_at`` moved, and
+    a retired row (see ``retire_reminders``) is queued again at the new ``send_at``.
 
-    Sent, skipped or failed rows are never touched, so reloading a plan cannot resend.
+    Sent, failed or otherwise skipped rows are never touched, so reloading a plan cannot
+    resend.
     """
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(Reminder).values(list(rows))
+    retired = and_(col(Reminder.state) == OutboxState.SKIPPED, col(Reminder.last_error) == RETIRED)
     statement = statement.on_conflict_do_update(
         index_elements=["item_id", "agency_id", "person_id", "kind", "offset_days"],
-        set_={"send_at": statement.excluded.send_at},
-        where=and_(
-            col(Reminder.state) == OutboxState.PENDING,
-            col(Reminder.send_at) != statement.excluded.send_at,
+        set_={
+            "send_at": statement.excluded.send_at,
+            "state": OutboxState.PENDING,
+            "last_error": case((retired, None), else_=col(Reminder.last_error)),
+        },
+        where=or_(
+            and_(
+                col(Reminder.state) == OutboxState.PENDING,
+                col(Reminder.send_at) != statement.excluded.send_at,
+            ),
+            retired,
         ),
     )
     session.execute(statement)
+
+
+def retire_reminders(session: Session, *, ids: Sequence[int]) -> None:
+    """Take pending rows the plan no longer calls for out of the queue (state ``skipped``,
+    reason ``RETIRED``); ``upsert_reminders`` queues them again if it calls for them later."""
+    if ids:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(ids), col(Reminder.state) == OutboxState.PENDING)
+            .values(state=OutboxState.SKIPPED, last_error=RETIRED)
+        )
 
 
 def release_stale_claims(session: Session, *, now: datetime) -> int:
