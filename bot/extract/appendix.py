@@ -74,35 +74,36 @@ def _row_deadline(ctx: Context, row: _Row) -> Deadline | None:
     body = _ROW.sub("", text, count=1)
     shift = len(text) - len(body)
     mentions = ctx.finder.find(body[: expr.start - shift], generic=True)
-    refs: list[str] = []
-    for m in mentions:  # a row spans lines: place each name by itself
-        alone = Mention(m.name, 0, m.end - m.start, m.group, m.known, m.short, m.code)
-        refs += ctx.register([alone], row.offset(m.start + shift), f"PL.{row.number}")
+    refs = _register(ctx, row, mentions, shift)
     task_end = mentions[0].start if mentions else expr.start - shift
-    title_text = " ".join(body[:task_end].split())
-    kind = _kind(title_text, expr)
-    start, end = row.offset(0), row.offset(len(text))
+    title = " ".join(body[:task_end].split())
     deadline = Deadline(
-        kind,
+        _kind(title, expr),
         text[expr.start : expr.end],
         " ".join(text.split()),
-        ctx.doc.source_span(start, end),
+        ctx.doc.source_span(row.offset(0), row.offset(len(text))),
         f"PL.{row.number}",
         expr.due,
         expr.starts,
         expr.period,
         expr.recurrence,
         expr.form,
-        list(dict.fromkeys(refs)) or ["all"],
-    )
-    deadline.title = (
-        title_of(title_text, TimeExpr(len(title_text), len(title_text), "date"), "task")
-        or title_text
+        refs or ["all"],
+        title_of(title, TimeExpr(len(title), len(title), "date"), "task") or title,
     )
     _finish(deadline, expr)
-    if kind != "event" and expr.form == "period" and expr.starts is not None:
+    if deadline.kind != "event" and expr.form == "period" and expr.starts is not None:
         deadline.flags.append(f"check: period {expr.period} spans several years")
     return deadline
+
+
+def _register(ctx: Context, row: _Row, mentions: list[Mention], shift: int) -> list[str]:
+    """Lead and partner agencies of a row; a row spans lines, so each name is placed alone."""
+    refs: list[str] = []
+    for m in mentions:
+        alone = Mention(m.name, 0, m.end - m.start, m.group, m.known, m.short, m.code)
+        refs += ctx.register([alone], row.offset(m.start + shift), f"PL.{row.number}")
+    return list(dict.fromkeys(refs))
 
 
 def _kind(title: str, expr: TimeExpr) -> Kind:
