@@ -55,6 +55,7 @@ class Message:
     reply: Reply | None
     skip_reason: str | None = None
     quiet_until: datetime | None = None
+    skip_state: str = OutboxState.SKIPPED  # FAILED when the batch could not be prepared
 
 
 async def run_tick(
@@ -79,7 +80,22 @@ def _claim_and_prepare(
     for row in claimed:
         batches[(row.person_id, row.item_id)].append(row)
     with session_scope(engine) as session:
-        return [_prepare(session, rows, now) for rows in batches.values()]
+        return [_prepare_safely(session, rows, now) for rows in batches.values()]
+
+
+def _prepare_safely(session: Session, rows: list[Reminder], now: datetime) -> Message:
+    """One bad batch (a bug, odd data) fails its own rows, never the whole tick: the rows
+    are claimed already, and an exception here would leave every batch of the tick
+    claimed until the stale-claim timeout, then fail again the same way."""
+    try:
+        with session.begin_nested():
+            return _prepare(session, rows, now)
+    except Exception as exc:
+        log.exception("cannot prepare reminders %s", [r.id for r in rows])
+        main = max(rows, key=lambda r: (r.send_at, r.offset_days))
+        error = f"cannot prepare: {exc!r}"[:200]
+        ids = [r.id or 0 for r in rows]
+        return Message(ids, main.id or 0, [], None, error, skip_state=OutboxState.FAILED)
 
 
 def _prepare(session: Session, rows: list[Reminder], now: datetime) -> Message:
@@ -88,8 +104,10 @@ def _prepare(session: Session, rows: list[Reminder], now: datetime) -> Message:
     person = session.get(Person, main.person_id)
     item = session.get(PlanItem, main.item_id)
     plan = session.get(Plan, item.plan_id) if item else None
-    if person is None or item is None or plan is None or _inactive(person, item):
+    if person is None or item is None or plan is None or _inactive(session, person, item, plan):
         return Message(ids, main.id or 0, [], None, "inactive")
+    if main.kind != KIND_EVENT and item.due is None:
+        return Message(ids, main.id or 0, [], None, "no due date")
     policy = item_policy(plan, item)
     if in_quiet_hours(now, policy):
         return Message(ids, main.id or 0, [], None, quiet_until=apply_quiet_hours(now, policy))
@@ -100,13 +118,24 @@ def _prepare(session: Session, rows: list[Reminder], now: datetime) -> Message:
     ]
     if not chats:
         return Message(ids, main.id or 0, [], None, "unreachable")
-    catch_up = len(rows) > 1 or main.send_at < now - LATE_AFTER
-    reply = _compose(session, person, item, main, now, catch_up)
+    reply = _compose(session, person, item, main, now, _is_catch_up(rows, now))
     return Message(ids, main.id or 0, chats, reply)
 
 
-def _inactive(person: Person, item: PlanItem) -> bool:
-    return person.archived_at is not None or item.archived_at is not None
+def _is_catch_up(rows: list[Reminder], now: datetime) -> bool:
+    """Whether the message goes out later than planned: a row is over ``LATE_AFTER`` late,
+    or several rows of one kind (offsets the schedule keeps on different days) are due
+    together. A snooze landing on a scheduled reminder's morning is not a delay."""
+    several_of_a_kind = len(rows) > len({r.kind for r in rows})
+    return several_of_a_kind or min(r.send_at for r in rows) < now - LATE_AFTER
+
+
+def _inactive(session: Session, person: Person, item: PlanItem, plan: Plan) -> bool:
+    """Archived person, item or plan, or an item no longer assigned to the person's agency
+    (materialize retires such rows; this covers a change it has not seen yet)."""
+    if any(x.archived_at is not None for x in (person, item, plan)):
+        return True
+    return progress.item_assigned(session, item_id=item.id or 0, agency_id=person.agency_id) is None
 
 
 def _agency_done(session: Session, row: Reminder) -> bool:
@@ -154,15 +183,16 @@ async def _deliver(
 def _record_skip(engine: Engine, message: Message, now: datetime, report: TickReport) -> None:
     with session_scope(engine) as session:
         if message.quiet_until is not None:
-            outbox.retry_later(
-                session, ids=message.rows, at=message.quiet_until, error="quiet hours"
-            )
+            outbox.defer(session, ids=message.rows, at=message.quiet_until, reason="quiet hours")
             report.retried += len(message.rows)
             return
         outbox.finish(
-            session, ids=message.rows, state=OutboxState.SKIPPED, now=now, error=message.skip_reason
+            session, ids=message.rows, state=message.skip_state, now=now, error=message.skip_reason
         )
-        report.skipped += len(message.rows)
+        if message.skip_state == OutboxState.FAILED:
+            report.failed += 1
+        else:
+            report.skipped += len(message.rows)
 
 
 def _record_results(

@@ -137,6 +137,23 @@ def retry_later(session: Session, *, ids: Sequence[int], at: datetime, error: st
         )
 
 
+def defer(session: Session, *, ids: Sequence[int], at: datetime, reason: str) -> None:
+    """Put claimed rows back in the queue until ``at`` without counting an attempt (nothing
+    was tried: quiet hours)."""
+    if ids:
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.id).in_(ids))
+            .values(
+                state=OutboxState.PENDING,
+                send_at=at,
+                claimed_by=None,
+                claimed_at=None,
+                last_error=reason,
+            )
+        )
+
+
 def pending_count(session: Session) -> int:
     query = (
         select(func.count()).select_from(Reminder).where(col(Reminder.state) == OutboxState.PENDING)
