@@ -1,11 +1,14 @@
-"""``python -m bot.sandbox --port 8081``: run the Bot API sandbox until Ctrl-C."""
+"""``python -m bot.sandbox --port 8081``: run the Bot API sandbox until Ctrl-C.
+
+One server speaks both APIs: Telegram's at ``/bot<TOKEN>/<method>`` and Zalo's at
+``/zalo/bot<TOKEN>/<method>``, with one control API at ``/control/``."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
-from bot.sandbox.config import FaultsConfig, LimitsConfig, SandboxConfig
+from bot.sandbox.config import WEBHOOK_SHAPES, FaultsConfig, LimitsConfig, SandboxConfig, ZaloConfig
 from bot.sandbox.server import serve
 
 
@@ -36,7 +39,46 @@ def build_parser() -> argparse.ArgumentParser:
         )
     parser.add_argument("--timeout-delay", type=float, default=10.0)
     parser.add_argument("--storm-duration", type=float, default=5.0)
+    _add_zalo_arguments(parser)
     return parser
+
+
+def _add_zalo_arguments(parser: argparse.ArgumentParser) -> None:
+    zalo = parser.add_argument_group("Zalo Bot API (under /zalo)")
+    zalo.add_argument(
+        "--zalo-token",
+        action="append",
+        default=[],
+        help="accept only this Zalo token (repeatable); default: any well-formed token",
+    )
+    zalo.add_argument("--zalo-account-name", default="bot.baocao_sandbox")
+    zalo.add_argument(
+        "--zalo-webhook-shape",
+        choices=WEBHOOK_SHAPES,
+        default="alternate",
+        help="post updates wrapped in ok/result, flat, or alternating (default)",
+    )
+    zalo.add_argument(
+        "--zalo-quota",
+        type=int,
+        default=None,
+        help="accepted Zalo sends before 429 Quota exceeded (Basic plan: 3000/month)",
+    )
+    zalo.add_argument(
+        "--zalo-echo",
+        action="store_true",
+        help="feed the bot's own Zalo messages back to it as updates",
+    )
+
+
+def _zalo_config(args: argparse.Namespace) -> ZaloConfig:
+    return ZaloConfig(
+        tokens=frozenset(args.zalo_token),
+        account_name=args.zalo_account_name,
+        webhook_shape=args.zalo_webhook_shape,
+        message_quota=args.zalo_quota,
+        echo_bot_messages=args.zalo_echo,
+    )
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
@@ -65,6 +107,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> SandboxConfig:
         bot_username=args.bot_username,
         limits=limits,
         faults=faults,
+        zalo=_zalo_config(args),
     )
 
 

@@ -55,10 +55,16 @@ class SandboxClient:
         *,
         last_name: str | None = None,
         username: str | None = None,
-        user_id: int | None = None,
+        user_id: int | str | None = None,
         language_code: str | None = None,
+        channel: str = "telegram",
+        display_name: str | None = None,
     ) -> dict[str, Any]:
-        """Create a user with a private chat; returns ``{"user_id", "chat_id"}``."""
+        """Create a user with a private chat; returns ``{"user_id", "chat_id"}``.
+
+        ``channel="zalo"`` makes a Zalo user: string ids, ``display_name`` (default
+        first and last name), and the answer also has ``"channel": "zalo"``.
+        """
         return self._do(
             calls.create_user(
                 first_name,
@@ -66,22 +72,24 @@ class SandboxClient:
                 username=username,
                 user_id=user_id,
                 language_code=language_code,
+                channel=channel,
+                display_name=display_name,
             )
         )
 
     def send_text(
-        self, user_id: int, text: str, *, chat: dict[str, Any] | None = None
+        self, user_id: int | str, text: str, *, chat: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """The user writes ``text``; returns ``{"update_id", "message_id"}``."""
         return self._do(calls.message(user_id, text=text, chat=chat))
 
-    def send_message(self, user_id: int, **fields: Any) -> dict[str, Any]:
+    def send_message(self, user_id: int | str, **fields: Any) -> dict[str, Any]:
         """Any ``/control/messages`` body (photo, sticker, edited, chat...)."""
         return self._do(calls.message(user_id, **fields))
 
     def send_document(
         self,
-        user_id: int,
+        user_id: int | str,
         file_name: str,
         content: bytes | str = b"",
         *,
@@ -97,7 +105,7 @@ class SandboxClient:
 
     def press_button(
         self,
-        user_id: int,
+        user_id: int | str,
         message_id: int,
         data: str,
         *,
@@ -108,10 +116,14 @@ class SandboxClient:
         return self._do(calls.press(user_id, message_id, data, chat_id, force))
 
     def sent(
-        self, chat_id: int | None = None, since_id: int = 0, method: str | None = None
+        self,
+        chat_id: int | str | None = None,
+        since_id: int = 0,
+        method: str | None = None,
+        channel: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Recorded sends/edits after ``since_id``."""
-        return self._do(calls.sent("/control/sent", chat_id, since_id, method))
+        """Recorded sends/edits after ``since_id`` (``channel``: telegram or zalo)."""
+        return self._do(calls.sent("/control/sent", chat_id, since_id, method, channel=channel))
 
     def mark(self) -> int:
         """The id of the latest recorded send, to pass as ``since_id`` later."""
@@ -119,32 +131,41 @@ class SandboxClient:
 
     def wait_sent(
         self,
-        chat_id: int | None = None,
+        chat_id: int | str | None = None,
         count: int = 1,
         since_id: int = 0,
         timeout: float = 10.0,
         method: str | None = None,
+        channel: str | None = None,
     ) -> list[dict[str, Any]]:
         """Block until ``count`` sends exist after ``since_id``; raises SandboxTimeout."""
         return self._do(
-            calls.sent("/control/wait", chat_id, since_id, method, count=count, timeout=timeout)
+            calls.sent(
+                "/control/wait",
+                chat_id,
+                since_id,
+                method,
+                count=count,
+                timeout=timeout,
+                channel=channel,
+            )
         )
 
     def wait_answer(self, callback_query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Block until the bot answers the button press."""
         return self._do(calls.wait_answer(callback_query_id, timeout))
 
-    def updates_pending(self) -> int:
+    def updates_pending(self, channel: str = "telegram") -> int:
         """Updates not yet confirmed by getUpdates (or delivered by webhook)."""
-        return self._do(Req("GET", "/control/updates_pending", key="pending"))
+        return self._do(calls.channel_get("/control/updates_pending", channel, "pending"))
 
-    def block(self, user_id: int) -> list[int]:
+    def block(self, user_id: int | str) -> list[int | str]:
         """The user blocks the bot (sends get 403)."""
-        return self._do(Req("POST", "/control/block", {"user_id": user_id}, key="blocked"))
+        return self._do(calls.user_action("/control/block", user_id, "blocked"))
 
-    def unblock(self, user_id: int) -> list[int]:
+    def unblock(self, user_id: int | str) -> list[int | str]:
         """The user unblocks the bot."""
-        return self._do(Req("POST", "/control/unblock", {"user_id": user_id}, key="blocked"))
+        return self._do(calls.user_action("/control/unblock", user_id, "blocked"))
 
     def set_limits(self, **changes: Any) -> dict[str, Any]:
         """Change limits (LimitsConfig field names)."""
@@ -170,9 +191,17 @@ class SandboxClient:
         """The bot's commands (``last`` setMyCommands and ``all``)."""
         return self._do(Req("GET", "/control/commands"))
 
-    def webhook(self) -> dict[str, Any]:
-        """The webhook settings."""
-        return self._do(Req("GET", "/control/webhook"))
+    def webhook(self, channel: str = "telegram") -> dict[str, Any]:
+        """The webhook settings (with the secret) of Telegram's or Zalo's side."""
+        return self._do(calls.channel_get("/control/webhook", channel))
+
+    def zalo_settings(self) -> dict[str, Any]:
+        """The Zalo knobs (ZaloConfig fields) and ``quota_used``."""
+        return self._do(Req("GET", "/control/zalo", key="zalo"))
+
+    def set_zalo(self, **changes: Any) -> dict[str, Any]:
+        """Change Zalo knobs: ``webhook_shape``, ``message_quota``, ``echo_bot_messages``..."""
+        return self._do(Req("POST", "/control/zalo", changes, key="zalo"))
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes of a file the bot sent."""

@@ -41,10 +41,16 @@ class AsyncSandboxClient:
         *,
         last_name: str | None = None,
         username: str | None = None,
-        user_id: int | None = None,
+        user_id: int | str | None = None,
         language_code: str | None = None,
+        channel: str = "telegram",
+        display_name: str | None = None,
     ) -> dict[str, Any]:
-        """Create a user with a private chat; returns ``{"user_id", "chat_id"}``."""
+        """Create a user with a private chat; returns ``{"user_id", "chat_id"}``.
+
+        ``channel="zalo"`` makes a Zalo user: string ids, ``display_name`` (default
+        first and last name), and the answer also has ``"channel": "zalo"``.
+        """
         return await self._do(
             calls.create_user(
                 first_name,
@@ -52,22 +58,24 @@ class AsyncSandboxClient:
                 username=username,
                 user_id=user_id,
                 language_code=language_code,
+                channel=channel,
+                display_name=display_name,
             )
         )
 
     async def send_text(
-        self, user_id: int, text: str, *, chat: dict[str, Any] | None = None
+        self, user_id: int | str, text: str, *, chat: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """The user writes ``text``; returns ``{"update_id", "message_id"}``."""
         return await self._do(calls.message(user_id, text=text, chat=chat))
 
-    async def send_message(self, user_id: int, **fields: Any) -> dict[str, Any]:
+    async def send_message(self, user_id: int | str, **fields: Any) -> dict[str, Any]:
         """Any ``/control/messages`` body (photo, sticker, edited, chat...)."""
         return await self._do(calls.message(user_id, **fields))
 
     async def send_document(
         self,
-        user_id: int,
+        user_id: int | str,
         file_name: str,
         content: bytes | str = b"",
         *,
@@ -83,7 +91,7 @@ class AsyncSandboxClient:
 
     async def press_button(
         self,
-        user_id: int,
+        user_id: int | str,
         message_id: int,
         data: str,
         *,
@@ -94,10 +102,16 @@ class AsyncSandboxClient:
         return await self._do(calls.press(user_id, message_id, data, chat_id, force))
 
     async def sent(
-        self, chat_id: int | None = None, since_id: int = 0, method: str | None = None
+        self,
+        chat_id: int | str | None = None,
+        since_id: int = 0,
+        method: str | None = None,
+        channel: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Recorded sends/edits after ``since_id``."""
-        return await self._do(calls.sent("/control/sent", chat_id, since_id, method))
+        """Recorded sends/edits after ``since_id`` (``channel``: telegram or zalo)."""
+        return await self._do(
+            calls.sent("/control/sent", chat_id, since_id, method, channel=channel)
+        )
 
     async def mark(self) -> int:
         """The id of the latest recorded send, to pass as ``since_id`` later."""
@@ -107,32 +121,41 @@ class AsyncSandboxClient:
 
     async def wait_sent(
         self,
-        chat_id: int | None = None,
+        chat_id: int | str | None = None,
         count: int = 1,
         since_id: int = 0,
         timeout: float = 10.0,
         method: str | None = None,
+        channel: str | None = None,
     ) -> list[dict[str, Any]]:
         """Block until ``count`` sends exist after ``since_id``; raises SandboxTimeout."""
         return await self._do(
-            calls.sent("/control/wait", chat_id, since_id, method, count=count, timeout=timeout)
+            calls.sent(
+                "/control/wait",
+                chat_id,
+                since_id,
+                method,
+                count=count,
+                timeout=timeout,
+                channel=channel,
+            )
         )
 
     async def wait_answer(self, callback_query_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """Block until the bot answers the button press."""
         return await self._do(calls.wait_answer(callback_query_id, timeout))
 
-    async def updates_pending(self) -> int:
+    async def updates_pending(self, channel: str = "telegram") -> int:
         """Updates not yet confirmed by getUpdates (or delivered by webhook)."""
-        return await self._do(Req("GET", "/control/updates_pending", key="pending"))
+        return await self._do(calls.channel_get("/control/updates_pending", channel, "pending"))
 
-    async def block(self, user_id: int) -> list[int]:
+    async def block(self, user_id: int | str) -> list[int | str]:
         """The user blocks the bot (sends get 403)."""
-        return await self._do(Req("POST", "/control/block", {"user_id": user_id}, key="blocked"))
+        return await self._do(calls.user_action("/control/block", user_id, "blocked"))
 
-    async def unblock(self, user_id: int) -> list[int]:
+    async def unblock(self, user_id: int | str) -> list[int | str]:
         """The user unblocks the bot."""
-        return await self._do(Req("POST", "/control/unblock", {"user_id": user_id}, key="blocked"))
+        return await self._do(calls.user_action("/control/unblock", user_id, "blocked"))
 
     async def set_limits(self, **changes: Any) -> dict[str, Any]:
         """Change limits (LimitsConfig field names)."""
@@ -158,9 +181,17 @@ class AsyncSandboxClient:
         """The bot's commands (``last`` setMyCommands and ``all``)."""
         return await self._do(Req("GET", "/control/commands"))
 
-    async def webhook(self) -> dict[str, Any]:
-        """The webhook settings."""
-        return await self._do(Req("GET", "/control/webhook"))
+    async def webhook(self, channel: str = "telegram") -> dict[str, Any]:
+        """The webhook settings (with the secret) of Telegram's or Zalo's side."""
+        return await self._do(calls.channel_get("/control/webhook", channel))
+
+    async def zalo_settings(self) -> dict[str, Any]:
+        """The Zalo knobs (ZaloConfig fields) and ``quota_used``."""
+        return await self._do(Req("GET", "/control/zalo", key="zalo"))
+
+    async def set_zalo(self, **changes: Any) -> dict[str, Any]:
+        """Change Zalo knobs: ``webhook_shape``, ``message_quota``, ``echo_bot_messages``..."""
+        return await self._do(Req("POST", "/control/zalo", changes, key="zalo"))
 
     async def file_content(self, file_id: str) -> bytes:
         """The bytes of a file the bot sent."""

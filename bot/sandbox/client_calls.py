@@ -46,12 +46,16 @@ class calls:  # a namespace of request builders
         return Req("POST", "/control/users", _clean({"first_name": first_name, **extra}))
 
     @staticmethod
-    def message(user_id: int, **fields: Any) -> Req:
+    def message(user_id: int | str, **fields: Any) -> Req:
         return Req("POST", "/control/messages", _clean({"user_id": user_id, **fields}))
 
     @staticmethod
     def document(
-        user_id: int, file_name: str, mime_type: str, content: bytes | str, caption: str | None
+        user_id: int | str,
+        file_name: str,
+        mime_type: str,
+        content: bytes | str,
+        caption: str | None,
     ) -> Req:
         data = content.encode() if isinstance(content, str) else content
         spec = {
@@ -62,7 +66,9 @@ class calls:  # a namespace of request builders
         return calls.message(user_id, document=spec, caption=caption)
 
     @staticmethod
-    def press(user_id: int, message_id: int, data: str, chat_id: int | None, force: bool) -> Req:
+    def press(
+        user_id: int | str, message_id: int, data: str, chat_id: int | None, force: bool
+    ) -> Req:
         body = {
             "user_id": user_id,
             "message_id": message_id,
@@ -74,7 +80,7 @@ class calls:  # a namespace of request builders
 
     @staticmethod
     def sent(
-        path: str, chat_id: int | None, since_id: int, method: str | None, **extra: Any
+        path: str, chat_id: int | str | None, since_id: int, method: str | None, **extra: Any
     ) -> Req:
         params = _clean({"chat_id": chat_id, "since_id": since_id, "method": method, **extra})
         return Req("GET", path, params=params, wait=float(extra.get("timeout", 0)), key="items")
@@ -85,8 +91,13 @@ class calls:  # a namespace of request builders
         return Req("GET", "/control/wait_answer", params=params, wait=timeout, key="answer")
 
     @staticmethod
-    def user_action(path: str, user_id: int) -> Req:
-        return Req("POST", path, {"user_id": user_id})
+    def user_action(path: str, user_id: int | str, key: str | None = None) -> Req:
+        return Req("POST", path, {"user_id": user_id}, key=key)
+
+    @staticmethod
+    def channel_get(path: str, channel: str, key: str | None = None) -> Req:
+        params = {} if channel == "telegram" else {"channel": channel}
+        return Req("GET", path, params=params, key=key)
 
 
 def decode(req: Req, response: httpx.Response) -> Any:

@@ -26,7 +26,9 @@ def state_of(request: web.Request) -> SandboxState:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
+    """The JSON object body (``{}`` when there is none); may be read more than once,
+    as aiohttp keeps the bytes (the channel dispatcher reads it first)."""
+    if not request.body_exists:
         return {}
     try:
         body = await request.json()

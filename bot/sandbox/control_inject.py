@@ -99,7 +99,7 @@ def _new_message(state: SandboxState, user: User, chat: Chat, body: dict[str, An
     _set_text(message, body.get("text"))
     media = [kind for kind in _MEDIA_DEFAULTS if body.get(kind)]
     for kind in media:
-        _media_file(state, kind, body[kind]).attach_to(message)
+        media_file(state, kind, body[kind]).attach_to(message)
     if media and body.get("caption"):
         message["caption"] = str(body["caption"])
     if "text" not in message and not media:
@@ -121,7 +121,9 @@ def _set_text(message: dict[str, Any], text: Any) -> None:
         message.pop("entities", None)
 
 
-def _media_file(state: SandboxState, kind: str, spec: Any) -> FileInfo:
+def media_file(state: SandboxState, kind: str, spec: Any) -> FileInfo:
+    """A file a user sends (``spec``: ``true`` or ``{file_name, mime_type, content or
+    content_b64}``), registered so ``/control/files/{file_id}`` serves it."""
     spec = spec if isinstance(spec, dict) else {}
     name, mime = _MEDIA_DEFAULTS[kind]
     if "content_b64" in spec:

@@ -12,7 +12,6 @@ from bot.sandbox.control_common import (
     float_field,
     int_field,
     json_body,
-    optional_int,
     reply,
     state_of,
 )
@@ -25,30 +24,33 @@ def _items(records: list[SentRecord], last_id: int) -> dict[str, Any]:
     return {"items": [r.to_json() for r in records], "last_id": last_id}
 
 
-def _filters(request: web.Request) -> tuple[int | None, int, str | None]:
+def _filters(request: web.Request) -> dict[str, Any]:
+    """SentLog.query's filters; a chat id is any text (Zalo ids are hex strings)."""
     query = request.query
-    return optional_int(query, "chat_id"), int_field(query, "since_id", 0), query.get("method")
+    return {
+        "chat_id": query.get("chat_id") or None,
+        "since_id": int_field(query, "since_id", 0),
+        "method": query.get("method"),
+        "channel": query.get("channel") or None,
+    }
 
 
 async def sent(request: web.Request) -> web.Response:
-    """``GET /control/sent?chat_id=&since_id=&method=`` → recorded sends and edits."""
+    """``GET /control/sent?chat_id=&since_id=&method=&channel=`` → sends and edits."""
     state = state_of(request)
-    chat_id, since_id, method = _filters(request)
-    return reply(_items(state.sent.query(chat_id, since_id, method), state.sent.last_id))
+    return reply(_items(state.sent.query(**_filters(request)), state.sent.last_id))
 
 
 async def wait(request: web.Request) -> web.Response:
-    """``GET /control/wait?chat_id=&count=&since_id=&method=&timeout=`` → 200 once at
-    least ``count`` matching records exist after ``since_id``, else 408 at ``timeout``."""
+    """``GET /control/wait?chat_id=&count=&since_id=&method=&channel=&timeout=`` → 200
+    once at least ``count`` matching records exist after ``since_id``, else 408."""
     state = state_of(request)
-    chat_id, since_id, method = _filters(request)
+    filters = _filters(request)
     count = int_field(request.query, "count", 1)
     timeout = float_field(request.query, "timeout", 10.0)
     log = state.sent
-    done = await log.signal.wait_until(
-        lambda: len(log.query(chat_id, since_id, method)) >= count, timeout
-    )
-    body = _items(log.query(chat_id, since_id, method), log.last_id)
+    done = await log.signal.wait_until(lambda: len(log.query(**filters)) >= count, timeout)
+    body = _items(log.query(**filters), log.last_id)
     if not done:
         return reply({"error": "timeout", **body}, 408)
     return reply(body)

@@ -91,3 +91,26 @@ def retry_seconds() -> Callable[[RetryAfter], float]:
 async def unlimited(make_sandbox: SandboxFactory) -> RunningSandbox:
     """A sandbox with the flood limits switched off."""
     return await make_sandbox(limits=LimitsConfig(enabled=False))
+
+
+ZALO_TOKEN = "12345689:abc-xyz"
+
+
+@pytest.fixture
+def zalo_token() -> str:
+    return ZALO_TOKEN
+
+
+@pytest.fixture
+async def zalo(sandbox: RunningSandbox) -> AsyncIterator[httpx.AsyncClient]:
+    """httpx pointed at ``/zalo/bot<ZALO_TOKEN>/`` (post a method name relative to it)."""
+    async with httpx.AsyncClient(
+        base_url=f"{sandbox.zalo_base_url}/bot{ZALO_TOKEN}/", trust_env=False, timeout=10
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def zalo_user(control: AsyncSandboxClient) -> dict[str, Any]:
+    """A Zalo user (``{"user_id", "chat_id", "channel"}``, string ids)."""
+    return await control.create_user(display_name="Lan", channel="zalo")
