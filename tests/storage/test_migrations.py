@@ -1,4 +1,7 @@
-"""Alembic migrations build exactly the schema the models describe; re-running is a no-op."""
+"""Alembic migrations build exactly the schema the models describe; re-running is a no-op.
+
+Every test runs on SQLite and on PostgreSQL (ids ``[sqlite]``, ``[postgresql]``).
+"""
 
 from __future__ import annotations
 
@@ -17,22 +20,35 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from storage.db import make_engine
 from storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
+from tests.pg import PostgresServer
 
 
-@pytest.fixture
-def empty_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def _empty(database: str, sqlite_file: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on an empty database: a new SQLite file, or a PostgreSQL database made from
+    ``template0`` on the throwaway server (these tests run on both, see tests/conftest.py)."""
+    if database == "postgresql":
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        with server.database_engine(template=None) as engine:
+            yield engine
+        return
+    engine = make_engine(f"sqlite:///{sqlite_file}")
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def created_engine(tmp_path: Path) -> Iterator[Engine]:
+def empty_engine(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    yield from _empty(database, tmp_path / "empty.db", request)
+
+
+@pytest.fixture
+def created_engine(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
     """The schema as ``create_all`` builds it straight from the models."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'created.db'}")
-    SQLModel.metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    for engine in _empty(database, tmp_path / "created.db", request):
+        SQLModel.metadata.create_all(engine)
+        yield engine
 
 
 def _head() -> str:

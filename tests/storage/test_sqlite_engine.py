@@ -1,4 +1,7 @@
-"""SQLite is set up for a bot: WAL, enforced foreign keys, a busy timeout; sessions are atomic."""
+"""SQLite is set up for a bot: WAL, enforced foreign keys, a busy timeout; sessions are atomic.
+
+The session tests run on PostgreSQL too (see tests/conftest.py); the pragmas are SQLite's own.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ def _pragma(engine: Engine, name: str) -> object:
         return conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_has_wal_foreign_keys_and_a_busy_timeout(engine: Engine) -> None:
     assert is_sqlite(engine)
     # Two DBAPI connections open at once, so the pool cannot hand back the same one; raw,
