@@ -162,15 +162,20 @@ def pending_count(session: Session) -> int:
 
 
 def claim_daily_job(session: Session, *, name: str, day: Any, holder: str, now: datetime) -> bool:
-    """True for exactly one caller per (name, day): the primary key is the lock."""
+    """True for exactly one caller per (name, day): the primary key is the lock.
+
+    The winner is told by RETURNING, not ``rowcount``: this INSERT ... ON CONFLICT reports
+    ``rowcount`` -1 on PostgreSQL (psycopg), which made every caller lose (no digest ever).
+    """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = session.execute(
         insert(JobRun)
         .values(name=name, day=day, holder=holder, at=now)
         .on_conflict_do_nothing(index_elements=["name", "day"])
+        .returning(col(JobRun.name))
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 def beat(session: Session, *, name: str, at: datetime, holder: str) -> None:
