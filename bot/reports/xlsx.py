@@ -1,7 +1,9 @@
 """The XLSX export: a summary sheet, one sheet per report item, the tasks, and the history.
 
 Times are written as real Excel date-times in Vietnam time (Excel has no time zones; the
-summary says so), due dates as real dates; header rows are frozen and filterable.
+summary says so), due dates as real dates; header rows are frozen and filterable. The
+workbook is streamed (openpyxl write-only mode), so a long history costs time but not
+memory; a history longer than a sheet holds (1,048,576 rows) continues on further sheets.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.i18n import TZ, Translator
 from bot.reports.messages import on_time_label, status_label
@@ -35,23 +38,25 @@ STATUS_FILLS = {
     "not_started": "FFF9C4",
     "no_update": "EEEEEE",
 }
+SHEET_ROWS_MAX = 1_048_576  # Excel's limit
 Column = tuple[str, int]  # (header, width in characters)
+Sheet: TypeAlias = WriteOnlyWorksheet
 
 
 def export_xlsx(status: PlanStatus, history: Sequence[HistoryRow], t: Translator) -> bytes:
     """The workbook as bytes: summary, a sheet per report item, tasks, history."""
-    book = Workbook()
+    book = Workbook(write_only=True)
     taken: set[str] = set()
-    summary = book.active
-    assert summary is not None
-    summary.title = sheet_title(t._("Summary"), taken)
-    _summary_sheet(summary, status, t)
+    _summary_sheet(book.create_sheet(sheet_title(t._("Summary"), taken)), status, t)
     for item in status.report_items:
         _item_sheet(book.create_sheet(sheet_title(item.code, taken)), item, t)
     tasks = [item for item in status.items if not item.is_report]
     if tasks:
         _tasks_sheet(book.create_sheet(sheet_title(t._("Tasks"), taken)), tasks, t)
-    _history_sheet(book.create_sheet(sheet_title(t._("History"), taken)), history, t)
+    per_sheet = SHEET_ROWS_MAX - 1
+    for start in range(0, max(len(history), 1), per_sheet):
+        sheet = book.create_sheet(sheet_title(t._("History"), taken))
+        _history_sheet(sheet, history[start : start + per_sheet], t)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -74,16 +79,24 @@ def local(instant: datetime | None) -> datetime | None:
     return instant.astimezone(TZ).replace(tzinfo=None) if instant else None
 
 
-def _summary_sheet(ws: Worksheet, status: PlanStatus, t: Translator) -> None:
-    ws["A1"] = t._("Plan {code}: {title}").format(code=status.code, title=status.title)
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = t._("Status at {time}; times are Vietnam time (UTC+7).").format(
-        time=t.datetime(status.now)
-    )
-    columns = (
-        [(t._("Item"), 16), (t._("Title"), 60), (t._("Due date"), 12), (t._("Assigned"), 10)]
-        + [(status_label(t, s), 14) for s in STATUSES]
-        + [(t._("Overdue"), 10)]
+def _summary_sheet(ws: Sheet, status: PlanStatus, t: Translator) -> None:
+    """Counts per item, then the on-time rate per agency across the report items."""
+    columns = [
+        (t._("Item"), 16),
+        (t._("Title"), 60),
+        (t._("Due date"), 12),
+        (t._("Assigned"), 10),
+        *((status_label(t, s), 14) for s in STATUSES),
+        (t._("Overdue"), 10),
+    ]
+    _layout(ws, columns, freeze="A5")
+    _title_rows(
+        ws,
+        t._("Plan {code}: {title}").format(code=status.code, title=status.title),
+        t._("Status at {time}; times are Vietnam time (UTC+7).").format(
+            time=t.datetime(status.now)
+        ),
+        "",
     )
     rows = [
         [
@@ -96,29 +109,29 @@ def _summary_sheet(ws: Worksheet, status: PlanStatus, t: Translator) -> None:
         ]
         for item in status.items
     ]
-    end = _table(ws, 4, columns, rows)
-    _rates_table(ws, end + 2, status, t)
-    ws.freeze_panes = "A5"
-
-
-def _rates_table(ws: Worksheet, top: int, status: PlanStatus, t: Translator) -> None:
-    """On-time rate per agency across the report items, under the item counts."""
-    rates = on_time_rates(status)
-    agencies = {a.code: a.name for item in status.report_items for a in item.agencies}
-    rate_rows = [
-        [code, agencies[code], on_time, decided, on_time / decided if decided else None]
-        for code, (on_time, decided) in rates.items()
-    ]
+    _rows(ws, columns, rows)
+    ws.append([])
     rate_columns = [
-        (t._("Agency code"), 16),
-        (t._("Agency"), 60),
-        (t._("Report items on time"), 12),
-        (t._("Report items due"), 12),
-        (t._("On-time rate"), 10),
+        (t._("Agency code"), 0),
+        (t._("Agency"), 0),
+        (t._("Report items on time"), 0),
+        (t._("Report items due"), 0),
+        (t._("On-time rate"), 0),
     ]
-    _table(ws, top, rate_columns, rate_rows, set_widths=False)
-    for row in ws.iter_rows(min_row=top + 1, min_col=5, max_col=5):
-        row[0].number_format = PERCENT_FORMAT
+    names = {a.code: a.name for item in status.report_items for a in item.agencies}
+    rates = [
+        [code, names[code], on_time, decided, _percent(ws, on_time, decided)]
+        for code, (on_time, decided) in on_time_rates(status).items()
+    ]
+    _rows(ws, rate_columns, rates)
+
+
+def _percent(ws: Sheet, part: int, whole: int) -> WriteOnlyCell | None:
+    if not whole:
+        return None
+    cell = WriteOnlyCell(ws, value=part / whole)
+    cell.number_format = PERCENT_FORMAT
+    return cell
 
 
 def _agency_cells(agency: AgencyStatus, t: Translator) -> list[Any]:
@@ -149,18 +162,18 @@ def _agency_columns(t: Translator) -> list[Column]:
     ]
 
 
-def _item_sheet(ws: Worksheet, item: ItemStatus, t: Translator) -> None:
-    ws["A1"] = f"{item.code} — {item.title}"
-    ws["A1"].font = Font(bold=True, size=13)
-    if item.due is not None:
-        ws["A2"] = t._("Due: {date}").format(date=t.date(item.due))
+def _item_sheet(ws: Sheet, item: ItemStatus, t: Translator) -> None:
     columns = [("#", 5), *_agency_columns(t)]
+    _layout(ws, columns, freeze="D4")
+    due = t._("Due: {date}").format(date=t.date(item.due)) if item.due else ""
+    _title_rows(ws, f"{item.code} — {item.title}", due)
     rows = [[n, *_agency_cells(a, t)] for n, a in enumerate(item.agencies, start=1)]
-    _table(ws, 3, columns, rows, status_column=6, statuses=[a.status for a in item.agencies])
-    ws.freeze_panes = "D4"
+    _rows(
+        ws, columns, rows, status_column=6, statuses=[a.status for a in item.agencies], first_row=3
+    )
 
 
-def _tasks_sheet(ws: Worksheet, items: list[ItemStatus], t: Translator) -> None:
+def _tasks_sheet(ws: Sheet, items: list[ItemStatus], t: Translator) -> None:
     columns = [
         (t._("Item"), 16),
         (t._("Section"), 8),
@@ -168,23 +181,17 @@ def _tasks_sheet(ws: Worksheet, items: list[ItemStatus], t: Translator) -> None:
         (t._("Due date"), 12),
         *_agency_columns(t),
     ]
+    _layout(ws, columns, freeze="B2")
     rows = [
         [item.code, item.section, item.title, item.due, *_agency_cells(a, t)]
         for item in items
         for a in item.agencies
     ]
-    _table(
-        ws,
-        1,
-        columns,
-        rows,
-        status_column=9,
-        statuses=[a.status for item in items for a in item.agencies],
-    )
-    ws.freeze_panes = "B2"
+    statuses = [a.status for item in items for a in item.agencies]
+    _rows(ws, columns, rows, status_column=9, statuses=statuses)
 
 
-def _history_sheet(ws: Worksheet, history: Sequence[HistoryRow], t: Translator) -> None:
+def _history_sheet(ws: Sheet, history: Sequence[HistoryRow], t: Translator) -> None:
     columns = [
         (t._("Time"), 17),
         (t._("Item"), 16),
@@ -197,64 +204,90 @@ def _history_sheet(ws: Worksheet, history: Sequence[HistoryRow], t: Translator) 
         (t._("Note"), 60),
         (t._("Channel"), 10),
     ]
-    rows = [
+    _layout(ws, columns, freeze="A2")
+    labels = {s: status_label(t, s) for s in STATUSES}
+    rows = (
         [
-            local(row.created_at),
-            row.item_code,
-            row.item_title,
-            row.agency_code,
-            row.agency_name,
-            row.person_name,
-            status_label(t, row.status),
-            row.status,
-            row.note,
-            row.channel,
+            local(r.created_at),
+            r.item_code,
+            r.item_title,
+            r.agency_code,
+            r.agency_name,
+            r.person_name,
+            labels.get(r.status, r.status),
+            r.status,
+            r.note,
+            r.channel,
         ]
-        for row in history
-    ]
-    _table(ws, 1, columns, rows, status_column=7, statuses=[row.status for row in history])
-    ws.freeze_panes = "A2"
+        for r in history
+    )
+    _rows(ws, columns, rows, status_column=7, statuses=[r.status for r in history], wrap=False)
 
 
-def _table(
-    ws: Worksheet,
-    top: int,
+def _layout(ws: Sheet, columns: list[Column], *, freeze: str) -> None:
+    """Column widths and frozen panes; write-only sheets need them before any row."""
+    for index, (_header, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = freeze
+
+
+def _title_rows(ws: Sheet, first: str, *more: str) -> None:
+    title = WriteOnlyCell(ws, value=first)
+    title.font = Font(bold=True, size=13)
+    ws.append([title])
+    for line in more:
+        ws.append([line] if line else [])
+
+
+def _rows(
+    ws: Sheet,
     columns: list[Column],
     rows: Iterable[list[Any]],
     *,
     status_column: int = 0,
     statuses: Sequence[str] = (),
-    set_widths: bool = True,
-) -> int:
-    """Write a header at row ``top`` and ``rows`` under it; return the last row written.
+    first_row: int = 1,
+    wrap: bool = True,
+) -> None:
+    """A bold header, then ``rows``; ``statuses`` (one per row) tints ``status_column``.
 
-    ``statuses`` (one status code per row) tints the cells of ``status_column``.
+    ``first_row`` is the header's row number, for the auto-filter range.
     """
-    for index, (header, width) in enumerate(columns, start=1):
-        cell = ws.cell(row=top, column=index, value=header)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        if set_widths:
-            ws.column_dimensions[get_column_letter(index)].width = width
-    last = top
-    for last, values in enumerate(rows, start=top + 1):
-        for index, value in enumerate(values, start=1):
-            _write(ws, last, index, value)
-        if statuses:
-            colour = STATUS_FILLS.get(statuses[last - top - 1])
-            if colour:
-                ws.cell(row=last, column=status_column).fill = PatternFill("solid", fgColor=colour)
-    if last > top:
-        ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{last}"
-    return last
+    ws.append([_header_cell(ws, header) for header, _width in columns])
+    count = 0
+    for count, values in enumerate(rows, start=1):
+        cells = [_cell(ws, value, wrap) for value in values]
+        if statuses and statuses[count - 1] in STATUS_FILLS:
+            cells[status_column - 1] = _filled(
+                ws, values[status_column - 1], STATUS_FILLS[statuses[count - 1]]
+            )
+        ws.append(cells)
+    if first_row == 1 and count:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
-def _write(ws: Worksheet, row: int, column: int, value: Any) -> None:
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, datetime):
-        cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, str) and len(value) > 40:
+def _header_cell(ws: Sheet, text: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=text)
+    cell.font = Font(bold=True)
+    cell.fill = HEADER_FILL
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    return cell
+
+
+def _filled(ws: Sheet, value: Any, colour: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.fill = PatternFill("solid", fgColor=colour)
+    return cell
+
+
+def _cell(ws: Sheet, value: Any, wrap: bool) -> Any:
+    """Plain values as they are (fast); dates, times and long text as styled cells."""
+    if isinstance(value, datetime | date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+        return cell
+    if wrap and isinstance(value, str) and len(value) > 40:
+        cell = WriteOnlyCell(ws, value=value)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
+    return value

@@ -88,6 +88,17 @@ def test_xlsx_history_is_filtered_by_item_and_dates(reported: Seeded) -> None:
     assert [r[3] for r in rows] == ["SNV", "SYT", "UBND-DONGXOAI"]
 
 
+def test_xlsx_history_longer_than_a_sheet_continues_on_the_next(
+    reported: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.reports.xlsx.SHEET_ROWS_MAX", 4)  # a header and 3 updates
+    book = workbook(reported)
+    history = [name for name in book.sheetnames if name.startswith("Lịch sử")]
+    assert history == ["Lịch sử cập nhật", "Lịch sử cập nhật~2", "Lịch sử cập nhật~3"]
+    rows = [r for name in history for r in book[name].iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == stored_updates(reported)
+
+
 def test_xlsx_summary_counts_and_on_time_rates(reported: Seeded) -> None:
     sheet = workbook(reported)["Tổng hợp"]
     assert sheet.freeze_panes == "A5"
