@@ -271,4 +271,4 @@ def update_history(
         query = query.where(col(ProgressUpdate.created_at) >= since)
     if until is not None:
         query = query.where(col(ProgressUpdate.created_at) < until)
-    return [HistoryRow._make(row) for row in session.execute(query)]
+    return [HistoryRow._make(row) for row in session.connection().execute(query)]
