@@ -8,7 +8,11 @@ Policies (all relative to the ``now`` passed in; dates are civil dates in Asia/H
 - an agency is *on time* on an item when a ``done`` update was stored by the end of the
   due date (local); *late* when its first ``done`` came after it, or when the due date has
   passed without one; undecided (``None``) before that, and for items without a due date;
-- event items are not reported on; archived items and assignments are left out.
+- event items are not reported on; archived items and assignments are left out;
+- only updates stored by ``now`` count, so a past ``now`` gives the status as it was then.
+
+The dataclasses are plain values to read: ``ItemStatus.counts`` is computed on first use,
+and agencies share their ``focal_points`` lists, so neither is to be mutated.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ class UnknownCode(LookupError):
 
 @dataclass(slots=True)
 class AgencyStatus:
-    """Where one agency stands on one item."""
+    """Where one agency stands on one item (``status`` is one of ``STATUSES``)."""
 
     code: str
     name: str
@@ -122,6 +126,7 @@ def due_end(due: date) -> datetime:
 
 
 def local_today(now: datetime) -> date:
+    """The civil date of ``now`` in Vietnam."""
     return now.astimezone(TZ).date()
 
 
