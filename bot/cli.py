@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.broadcast_cli import register as register_broadcast
 from bot.core.invites import InviteError, create_invite
 from bot.database import open_database
 from bot.extract.cli import register as register_extract
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 register_extract(plan_app)
 register_reports(app)
+register_broadcast(app)
 
 
 class OutputFormat(StrEnum):

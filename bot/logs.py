@@ -46,4 +46,6 @@ def setup_logging(*, instance: str, secrets: Iterable[str], level: int = logging
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is APScheduler saying a
+    # long tick is still running, which is expected (max_instances=1); not a warning.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

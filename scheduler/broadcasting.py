@@ -2,18 +2,26 @@
 
 A delivery row is claimed before the send and finished after it, so a crash or restart
 resumes where it stopped: nobody is skipped, and only the sends in flight at the moment
-of the crash can go out twice (their claims go stale and are released).
+of the crash can go out twice (an instance releases its own claims when it starts again;
+another instance's claims are released once they are stale).
+
+Deliveries are sent by a bounded pool of concurrent sends fed continuously from the
+queue, so one slow recipient (a time-out) never holds up the others; the paced sender
+keeps the whole flow under the channel's limits. The admin who started a broadcast in
+chat sees a progress message that is edited as it goes, then a final report.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import time
 from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.core.broadcast_text import final_reply, progress_reply
 from bot.core.replies import Reply
+from bot.i18n import translator
 from scheduler.sending import PRIORITY_BROADCAST, Outcome, PacedSender, SendResult
 from scheduler.unreachable import mark_blocked
 from storage import broadcasts, people
@@ -23,22 +31,17 @@ from storage.models import Broadcast, Delivery, OutboxState
 CLAIM_BATCH = 200
 CONCURRENCY = 64
 MAX_ATTEMPTS = 5
-ProgressHook = Callable[[Broadcast, dict[str, int]], Awaitable[None]]
+PROGRESS_EVERY_SECONDS = 3.0
+RECORD_BATCH = 50
 
 
-async def run_broadcasts(
-    engine: Engine,
-    sender: PacedSender,
-    *,
-    now: datetime,
-    holder: str,
-    on_progress: ProgressHook | None = None,
-) -> int:
+async def run_broadcasts(engine: Engine, sender: PacedSender, *, now: datetime, holder: str) -> int:
     """Work through every due broadcast; returns how many deliveries were attempted."""
     due = await asyncio.to_thread(_start_due, engine, now)
     attempted = 0
     for broadcast in due:
-        attempted += await _run_one(engine, sender, broadcast, now, holder, on_progress)
+        run = BroadcastRun(engine, sender, broadcast, now, holder)
+        attempted += await run.run()
     return attempted
 
 
@@ -52,28 +55,103 @@ def _start_due(engine: Engine, now: datetime) -> list[Broadcast]:
         return due
 
 
-async def _run_one(
-    engine: Engine,
-    sender: PacedSender,
-    broadcast: Broadcast,
-    now: datetime,
-    holder: str,
-    on_progress: ProgressHook | None,
-) -> int:
-    seen: set[int] = set()
-    gate = asyncio.Semaphore(CONCURRENCY)
-    reply = Reply(broadcast.text)
-    while True:
-        batch = await asyncio.to_thread(_claim, engine, broadcast.id or 0, now, holder)
-        fresh = [d for d in batch if d.id not in seen]
-        if not fresh:
-            break
-        seen.update(d.id or 0 for d in fresh)
-        await asyncio.gather(*(_deliver(engine, sender, d, reply, now, gate) for d in fresh))
-        if on_progress is not None:
-            await on_progress(broadcast, await asyncio.to_thread(_counts, engine, broadcast))
-    await asyncio.to_thread(_close_if_done, engine, broadcast, now)
-    return len(seen)
+class BroadcastRun:
+    """One pass over a broadcast's pending deliveries."""
+
+    def __init__(
+        self, engine: Engine, sender: PacedSender, broadcast: Broadcast, now: datetime, holder: str
+    ) -> None:
+        self.engine, self.sender, self.broadcast = engine, sender, broadcast
+        self.now, self.holder = now, holder
+        self.reply = Reply(broadcast.text)
+        self.gate = asyncio.Semaphore(CONCURRENCY)
+        self.seen: set[int] = set()
+        self.last_progress = 0.0
+        self.chats: dict[int, list[tuple[str, str]]] = {}
+        self.outcomes: list[tuple[Delivery, list[tuple[str, str]], list[SendResult]]] = []
+
+    async def run(self) -> int:
+        await self._report_progress(force=True)
+        in_flight: set[asyncio.Task[None]] = set()
+        while True:
+            if len(in_flight) < CLAIM_BATCH // 2:
+                fresh = await self._claim_fresh()
+                in_flight.update(asyncio.create_task(self._deliver(d)) for d in fresh)
+                if not fresh and not in_flight:
+                    break
+            if in_flight:
+                _done, in_flight = await asyncio.wait(
+                    in_flight, return_when=asyncio.FIRST_COMPLETED
+                )
+            await self._report_progress()
+        if await asyncio.to_thread(_close_if_done, self.engine, self.broadcast, self.now):
+            await self._report_final()
+        return len(self.seen)
+
+    async def _claim_fresh(self) -> list[Delivery]:
+        batch = await asyncio.to_thread(
+            _claim, self.engine, self.broadcast.id or 0, self.now, self.holder
+        )
+        fresh = [d for d in batch if d.id not in self.seen]  # retried rows wait for next pass
+        self.seen.update(d.id or 0 for d in fresh)
+        return fresh
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        async with self.gate:
+            chats = await asyncio.to_thread(_chats, self.engine, delivery.person_id)
+            results = [
+                await self.sender.send(channel, chat_id, self.reply, PRIORITY_BROADCAST)
+                for channel, chat_id in chats
+            ]
+            await asyncio.to_thread(_record, self.engine, delivery, chats, results, self.now)
+
+    async def _report_progress(self, force: bool = False) -> None:
+        chat = _progress_chat(self.broadcast)
+        if chat is None or (
+            not force and time.monotonic() - self.last_progress < PROGRESS_EVERY_SECONDS
+        ):
+            return
+        self.last_progress = time.monotonic()
+        counts = await asyncio.to_thread(_counts, self.engine, self.broadcast)
+        reply = progress_reply(translator("vi"), broadcast_id=self.broadcast.id or 0, counts=counts)
+        await self._show(chat, reply)
+
+    async def _show(self, chat: tuple[str, str], reply: Reply) -> None:
+        message_id = self.broadcast.progress_message_id
+        if message_id:
+            await self.sender.edit(*chat, message_id, reply)
+            return
+        result = await self.sender.send(*chat, reply)
+        if result.message_id:
+            self.broadcast.progress_message_id = result.message_id
+            await asyncio.to_thread(_save_progress_id, self.engine, self.broadcast)
+
+    async def _report_final(self) -> None:
+        chat = _progress_chat(self.broadcast)
+        if chat is None:
+            return
+        counts = await asyncio.to_thread(_counts, self.engine, self.broadcast)
+        t = translator("vi")
+        await self._show(
+            chat, progress_reply(t, broadcast_id=self.broadcast.id or 0, counts=counts)
+        )
+        await self.sender.send(
+            *chat, final_reply(t, broadcast_id=self.broadcast.id or 0, counts=counts)
+        )
+
+
+def _progress_chat(broadcast: Broadcast) -> tuple[str, str] | None:
+    if broadcast.progress_channel and broadcast.progress_chat_id:
+        return broadcast.progress_channel, broadcast.progress_chat_id
+    return None
+
+
+def _save_progress_id(engine: Engine, broadcast: Broadcast) -> None:
+    with session_scope(engine) as session:
+        row = session.get(Broadcast, broadcast.id)
+        if row is not None:
+            row.progress_message_id = broadcast.progress_message_id
+            session.add(row)
 
 
 def _claim(engine: Engine, broadcast_id: int, now: datetime, holder: str) -> list[Delivery]:
@@ -81,23 +159,6 @@ def _claim(engine: Engine, broadcast_id: int, now: datetime, holder: str) -> lis
         return broadcasts.claim_deliveries(
             session, broadcast_id=broadcast_id, now=now, holder=holder, limit=CLAIM_BATCH
         )
-
-
-async def _deliver(
-    engine: Engine,
-    sender: PacedSender,
-    delivery: Delivery,
-    reply: Reply,
-    now: datetime,
-    gate: asyncio.Semaphore,
-) -> None:
-    async with gate:
-        chats = await asyncio.to_thread(_chats, engine, delivery.person_id)
-        results = [
-            await sender.send(channel, chat_id, reply, PRIORITY_BROADCAST)
-            for channel, chat_id in chats
-        ]
-        await asyncio.to_thread(_record, engine, delivery, chats, results, now)
 
 
 def _chats(engine: Engine, person_id: int) -> list[tuple[str, str]]:
@@ -135,7 +196,7 @@ def _state_for(outcomes: set[Outcome], attempts: int) -> str:
     if Outcome.SENT in outcomes:
         return OutboxState.SENT
     if not outcomes:
-        return OutboxState.BLOCKED  # nobody reachable: every chat blocked before
+        return OutboxState.BLOCKED  # nobody reachable: every chat was blocked before
     if Outcome.RETRY in outcomes:
         return OutboxState.PENDING if attempts + 1 < MAX_ATTEMPTS else OutboxState.FAILED
     if Outcome.BLOCKED in outcomes:
@@ -148,12 +209,15 @@ def _counts(engine: Engine, broadcast: Broadcast) -> dict[str, int]:
         return broadcasts.delivery_counts(session, broadcast_id=broadcast.id or 0)
 
 
-def _close_if_done(engine: Engine, broadcast: Broadcast, now: datetime) -> None:
+def _close_if_done(engine: Engine, broadcast: Broadcast, now: datetime) -> bool:
+    """Mark the broadcast done when no delivery is left; True when this call closed it."""
     with session_scope(engine) as session:
         counts = broadcasts.delivery_counts(session, broadcast_id=broadcast.id or 0)
         if counts.get(OutboxState.PENDING, 0) or counts.get(OutboxState.CLAIMED, 0):
-            return
+            return False
         row = session.get(Broadcast, broadcast.id)
-        if row is not None and row.state != "done":
-            row.state, row.finished_at = "done", now
-            session.add(row)
+        if row is None or row.state == "done":
+            return False
+        row.state, row.finished_at = "done", now
+        session.add(row)
+        return True

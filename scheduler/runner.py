@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
-from scheduler.broadcasting import ProgressHook, run_broadcasts
+from scheduler.broadcasting import run_broadcasts
 from scheduler.clock import Clock
 from scheduler.digest import prepare_digests
 from scheduler.reminders import materialize
@@ -24,8 +24,10 @@ from scheduler.sending import PRIORITY_REMINDER, PacedSender
 from scheduler.tick import TickReport, run_tick
 from storage.db import session_scope
 from storage.models import CalendarDay, ItemAgency, Person, Plan, PlanItem
+from storage.recovery import release_claims_of
 
 log = logging.getLogger(__name__)
+BROADCAST_POLL_SECONDS = 2.0
 
 
 class SchedulerService:
@@ -39,20 +41,31 @@ class SchedulerService:
         *,
         holder: str,
         tick_seconds: float,
-        on_broadcast_progress: ProgressHook | None = None,
     ) -> None:
         self.engine = engine
         self.sender = sender
         self.clock = clock
         self.holder = holder
         self.tick_seconds = tick_seconds
-        self.on_broadcast_progress = on_broadcast_progress
         self._fingerprint: tuple[object, ...] | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
+        with session_scope(self.engine) as session:
+            released = release_claims_of(session, holder=self.holder)
+        if released:
+            log.info("released %d claims left by this instance's previous run", released)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.send_broadcasts,
+            "interval",
+            seconds=min(self.tick_seconds, BROADCAST_POLL_SECONDS),
+            id="baocao-broadcasts",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now().astimezone(),
+        )
         self._scheduler.add_job(
             self.tick,
             "interval",
@@ -84,16 +97,16 @@ class SchedulerService:
             prepare_digests, self.engine, now=now, holder=self.holder
         ):
             await self.sender.send(channel, chat_id, reply, PRIORITY_REMINDER)
-        await run_broadcasts(
-            self.engine,
-            self.sender,
-            now=now,
-            holder=self.holder,
-            on_progress=self.on_broadcast_progress,
-        )
         if report.claimed:
             log.info("tick %s: %s", now.isoformat(timespec="minutes"), report)
         return report
+
+    async def send_broadcasts(self) -> None:
+        """Work through due broadcasts (its own job, so a long one never delays reminders)."""
+        try:
+            await run_broadcasts(self.engine, self.sender, now=self.clock.now(), holder=self.holder)
+        except Exception:
+            log.exception("broadcast round failed")
 
     def _materialize_if_changed(self, now: datetime) -> None:
         with session_scope(self.engine) as session:

@@ -54,6 +54,10 @@ class Transport(Protocol):
 
     async def deliver(self, chat_id: str, reply: Reply) -> SendResult: ...
 
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> SendResult:
+        """Replace the text of a message sent earlier (progress reports)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -99,10 +103,15 @@ class RateGate:
                 future.set_result(None)
 
     def _delay(self) -> float:
+        """Seconds until the next slot: sends are spaced evenly (a burst of 30 in the first
+        milliseconds of a window reaches the server unevenly and trips its window), and
+        never more than ``per_second`` fall in one ``window``."""
         now = self.clock()
         while self._log and self._log[0] <= now - self.limits.window:
             self._log.popleft()
         wait = self._paused_until - now
+        if self._log:
+            wait = max(wait, self._log[-1] + self.limits.window / self.limits.per_second - now)
         if len(self._log) >= self.limits.per_second:
             wait = max(wait, self._log[0] + self.limits.window - now)
         return wait
@@ -141,6 +150,17 @@ class PacedSender:
                 return result
             await self._back_off(channel, chat_id, result, attempt)
         return result
+
+    async def edit(self, channel: str, chat_id: str, message_id: str, reply: Reply,
+                   priority: int = PRIORITY_REMINDER) -> SendResult:
+        """Edit a message within the same limits (edits count as sends on Telegram)."""
+        transport = self.transports.get(channel)
+        if transport is None:
+            return SendResult(Outcome.FAILED, error=f"no transport for channel {channel!r}")
+        await self._wait_for_chat(channel, chat_id)
+        await self.gate.acquire(priority)
+        self._chat_free_at[(channel, chat_id)] = self.clock() + self.limits.per_chat_interval
+        return await transport.edit(chat_id, message_id, reply)
 
     async def _wait_for_chat(self, channel: str, chat_id: str) -> None:
         free_at = self._chat_free_at.get((channel, chat_id), 0.0)

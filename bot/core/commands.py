@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core import coordination, progress
+from bot.core import broadcast, coordination, progress
 from bot.core.invites import redeem
 from bot.core.turn import Turn
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
@@ -56,6 +56,10 @@ def _overdue(turn: Turn, _args: str) -> None:
     coordination.overdue(turn)
 
 
+def _broadcast(turn: Turn, _args: str) -> None:
+    broadcast.start(turn)
+
+
 def _lang(turn: Turn, args: str) -> None:
     assert turn.person is not None
     wanted = args.strip().lower() or ("en" if turn.person.locale == "vi" else "vi")
@@ -84,6 +88,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("tasks", N_("your items, due dates and latest status"), EVERYONE, _tasks, ("nhiemvu",)),
     Command("status", N_("consolidated status of the plan"), COORDINATORS, _status, ("tinhhinh",)),
     Command("overdue", N_("agencies that are overdue"), COORDINATORS, _overdue, ("quahan",)),
+    Command("broadcast", N_("send a notice to many people"), ADMINS, _broadcast, ("thongbao",)),
     Command("help", N_("what this bot can do"), EVERYONE, _help, ("huongdan",)),
     Command("lang", N_("switch language (Vietnamese / English)"), EVERYONE, _lang, ("ngonngu",)),
     Command("cancel", N_("cancel the current dialogue"), EVERYONE, _cancel, ("huy",)),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.core import progress
+from bot.core import broadcast, progress
 from bot.core.choices import match_choice
 from bot.core.commands import run_command
+from bot.core.dialogue import Flow
 from bot.core.events import Inbound
 from bot.core.invites import redeem
 from bot.core.replies import Choice, Outbound, Outbox, Reply
@@ -140,8 +142,8 @@ class Core:
             turn.reply(turn._("Send /report to report progress, or /help to see all commands."))
             return
         data = dialogues.dialogue_data(state)
-        if state.step == progress.STEP_NOTE:
-            progress.receive_note(turn, data)
+        flow = _flow(state.step)
+        if flow.receive_text(turn, state.step, data):
             return
         offered = [Choice(label, value) for label, value in data.get("choices", [])]
         chosen = match_choice(turn.event.text or "", offered)
@@ -152,21 +154,17 @@ class Core:
                 )
             )
             return
-        self._advance(turn, state.step, data, chosen.data)
+        flow.advance(turn, state.step, data, chosen.data)
 
-    def _advance(self, turn: Turn, step: str, data: dict[str, object], payload: str) -> None:
-        kind, _, value = payload.partition(":")
-        if step == progress.STEP_ITEM and kind == "i" and value.isdigit():
-            progress.choose_item(turn, int(value))
-        elif step == progress.STEP_STATUS and kind == "s":
-            progress.choose_status(turn, int(str(data["item_id"])), value)
-        elif step == progress.STEP_NOTE and payload == progress.SKIP:
-            progress.receive_note(turn, data, skipped=True)
-        else:
-            turn.audit("dialogue", "refused", f"{step} {payload[:40]}")
-            turn.reply(
-                turn._("That answer does not fit the current question. Send /cancel to start over.")
-            )
+    def _advance(self, turn: Turn, step: str, data: dict[str, Any], payload: str) -> None:
+        _flow(step).advance(turn, step, data, payload)
+
+
+FLOWS: dict[str, Flow] = {"report": progress, "bc": broadcast}
+
+
+def _flow(step: str) -> Flow:
+    return FLOWS.get(step.split(":", 1)[0], progress)
 
 
 def _looks_like_token(text: str) -> bool:

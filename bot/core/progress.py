@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.choices import fold
+from bot.core.dialogue import ask
 from bot.core.labels import STATUS_LABELS, status_label
 from bot.core.replies import Choice
 from bot.core.turn import Turn
@@ -43,7 +44,7 @@ def start(turn: Turn) -> None:
             f"{number}. {item.title}\n   {_due_text(turn, item)} · {status_label(turn.t, status)}"
         )
         choices.append(Choice(_short(item.title), f"i:{item.id}"))
-    _ask(turn, STEP_ITEM, {}, "\n".join(lines), choices)
+    ask(turn, STEP_ITEM, {}, "\n".join(lines), choices)
 
 
 def choose_item(turn: Turn, item_id: int) -> None:
@@ -54,7 +55,7 @@ def choose_item(turn: Turn, item_id: int) -> None:
         title=item.title, due=_due_text(turn, item)
     )
     choices = [Choice(turn._(label), f"s:{status}") for status, label in STATUS_LABELS.items()]
-    _ask(turn, STEP_STATUS, {"item_id": item_id}, text, choices)
+    ask(turn, STEP_STATUS, {"item_id": item_id}, text, choices)
 
 
 def choose_status(turn: Turn, item_id: int, status: str) -> None:
@@ -65,7 +66,7 @@ def choose_status(turn: Turn, item_id: int, status: str) -> None:
         "Status: {status}.\nPlease send a short note (up to {limit} characters), "
         "a document or a photo, or choose Skip."
     ).format(status=status_label(turn.t, status), limit=turn.t.number(turn.config.max_note_chars))
-    _ask(
+    ask(
         turn,
         STEP_NOTE,
         {"item_id": item_id, "status": status},
@@ -125,19 +126,6 @@ def _confirm(turn: Turn, item: PlanItem, update: ProgressUpdate) -> None:
     turn.reply("\n".join(lines))
 
 
-def _ask(turn: Turn, step: str, data: dict[str, Any], text: str, choices: list[Choice]) -> None:
-    """Save the step with its choices, then send the question with versioned buttons."""
-    row = dialogues.save_dialogue(
-        turn.session,
-        channel=turn.event.channel,
-        chat_id=turn.event.chat_id,
-        step=step,
-        data={**data, "choices": [[c.label, c.data] for c in choices]},
-    )
-    versioned = [Choice(c.label, f"d{row.version}:{c.data}") for c in choices]
-    turn.reply(text, versioned)
-
-
 def _assigned_item(turn: Turn, item_id: int) -> PlanItem | None:
     assert turn.person is not None
     item = progress.item_assigned(turn.session, item_id=item_id, agency_id=turn.person.agency_id)
@@ -163,3 +151,28 @@ def _short(title: str) -> str:
 
 
 STATUS_VALUES = {s.value for s in Status}
+
+
+def advance(turn: Turn, step: str, data: dict[str, Any], payload: str) -> None:
+    """A chosen option: an item, a status, or Skip for the note."""
+    kind, _, value = payload.partition(":")
+    if step == STEP_ITEM and kind == "i" and value.isdigit():
+        choose_item(turn, int(value))
+    elif step == STEP_STATUS and kind == "s":
+        choose_status(turn, int(str(data["item_id"])), value)
+    elif step == STEP_NOTE and payload == SKIP:
+        receive_note(turn, data, skipped=True)
+    else:
+        mismatch(turn, step, payload)
+
+
+def receive_text(turn: Turn, step: str, data: dict[str, Any]) -> bool:
+    if step != STEP_NOTE:
+        return False
+    receive_note(turn, data)
+    return True
+
+
+def mismatch(turn: Turn, step: str, payload: str) -> None:
+    turn.audit("dialogue", "refused", f"{step} {payload[:40]}")
+    turn.reply(turn._("That answer does not fit the current question. Send /cancel to start over."))

@@ -65,7 +65,7 @@ class BotEnv:
             cwd=self.workdir,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=240,
         )
         if result.returncode != 0:
             raise AssertionError(f"baocao {' '.join(args)} failed:\n{result.stderr}")

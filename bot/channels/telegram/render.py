@@ -48,17 +48,19 @@ async def send_reply(bot: Bot, chat_id: str, reply: Reply) -> Message:
     return await bot.send_message(chat_id, chunks[-1], reply_markup=keyboard(reply.choices))
 
 
+async def edit_reply(bot: Bot, chat_id: str, message_id: str, reply: Reply) -> Message | bool:
+    """Replace a message's text and buttons (the text is cut to one message)."""
+    text = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)[0]
+    return await bot.edit_message_text(
+        text, chat_id=chat_id, message_id=int(message_id), reply_markup=keyboard(reply.choices)
+    )
+
+
 async def perform(bot: Bot, action: Outbound) -> None:
     """Carry out one core action on Telegram."""
     if isinstance(action, Send):
         await send_reply(bot, action.chat_id, action.reply)
     elif isinstance(action, Edit):
-        text = split_text(action.reply.text, MessageLimit.MAX_TEXT_LENGTH)[0]
-        await bot.edit_message_text(
-            text,
-            chat_id=action.chat_id,
-            message_id=int(action.message_id),
-            reply_markup=keyboard(action.reply.choices),
-        )
+        await edit_reply(bot, action.chat_id, action.message_id, action.reply)
     elif isinstance(action, AnswerButton):
         await bot.answer_callback_query(action.callback_id, text=action.text)

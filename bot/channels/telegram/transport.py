@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Bot
+from collections.abc import Awaitable
+
+from telegram import Bot, Message
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -14,7 +16,7 @@ from telegram.error import (
 )
 
 from bot.channels.telegram.convert import CHANNEL
-from bot.channels.telegram.render import send_reply
+from bot.channels.telegram.render import edit_reply, send_reply
 from bot.core.replies import Reply
 from scheduler.sending import Outcome, SendResult
 
@@ -26,8 +28,15 @@ class TelegramTransport:
         self.bot = bot
 
     async def deliver(self, chat_id: str, reply: Reply) -> SendResult:
+        return await self._call(send_reply(self.bot, chat_id, reply))
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> SendResult:
+        return await self._call(edit_reply(self.bot, chat_id, message_id, reply))
+
+    async def _call(self, call: Awaitable[Message | bool]) -> SendResult:
+        """Await a Bot API call and map its failure onto a permanent or transient outcome."""
         try:
-            message = await send_reply(self.bot, chat_id, reply)
+            message = await call
         except RetryAfter as exc:
             return SendResult(
                 Outcome.RETRY, retry_after=retry_seconds(exc.retry_after), error="429 flood control"
@@ -42,7 +51,8 @@ class TelegramTransport:
             return SendResult(Outcome.RETRY, error=f"transient: {exc.message}")
         except TelegramError as exc:
             return SendResult(Outcome.RETRY, error=f"transient: {exc.message}")
-        return SendResult(Outcome.SENT, message_id=str(message.message_id))
+        message_id = message.message_id if isinstance(message, Message) else None
+        return SendResult(Outcome.SENT, message_id=str(message_id) if message_id else None)
 
 
 def retry_seconds(value: object) -> float:
