@@ -38,8 +38,9 @@ def status_text(
     if status.agency is not None:
         blocks = [agency_block(status, status.agency, t)]
     else:
-        dated = [item for item in status.items if item.due is not None]
-        ongoing = [item for item in status.items if item.due is None]
+        # One item asked for by its code is shown in full, even an ongoing task.
+        dated = [item for item in status.items if item.due is not None or status.item]
+        ongoing = [item for item in status.items if item.due is None and not status.item]
         blocks = [_plan_header(status, t)]
         blocks += [item_block(item, t, status.now, max_names=max_names) for item in dated]
         if ongoing:

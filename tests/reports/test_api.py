@@ -44,6 +44,7 @@ def test_status_reply_narrowed(reported: Seeded) -> None:
         agency = status_reply(session, plan_id=reported.plan_id, now=NOW, t=VI, code="SNV")
     assert [name for name, _png in item.charts] == ["IV2-TAPHUAN.png"]
     assert "IV2-TAPHUAN" in item.texts[0] and "BC-6T-2021" not in item.texts[0]
+    assert "Đang thực hiện: 1" in item.texts[0]  # the full block, not the one-line form
     assert agency.charts == [] and "Đúng hạn" in agency.texts[0]
 
 
