@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -25,6 +26,7 @@ from storage.models import (
     Broadcast,
     ChannelIdentity,
     Delivery,
+    ItemAgency,
     OutboxState,
     Person,
     ProgressUpdate,
@@ -518,3 +520,39 @@ async def test_a_snooze_on_a_task_without_due_date_does_not_stop_the_tick(world:
         BINH,
     ]
     assert not [r for r in reminders(world.engine) if r.state == OutboxState.CLAIMED]
+
+
+async def test_a_batch_that_cannot_be_prepared_fails_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scheduler.tick
+
+    real = scheduler.tick.reminder_reply
+
+    def broken_for_an(t: Any, text: Any, now: datetime) -> Reply:
+        if text.person_name == "Nguyễn Văn An":
+            raise RuntimeError("wording bug")
+        return real(t, text, now)
+
+    monkeypatch.setattr(scheduler.tick, "reminder_reply", broken_for_an)
+    report = await world.tick(vn(2021, 5, 21))
+    assert [c.chat_id for c in world.transport.calls] == [BINH]
+    row = rows_of(world, world.an)[-7]
+    assert row.state == OutboxState.FAILED and "wording bug" in (row.last_error or "")
+    assert report.failed == 1 and report.sent == 1
+
+
+async def test_an_agency_taken_off_the_item_since_the_last_materialize_is_skipped(
+    world: World,
+) -> None:
+    with session_scope(world.engine) as session:
+        link = session.get(
+            ItemAgency, (item_id(world.engine, SIX_MONTH), agency_id(world.engine, "SNV"))
+        )
+        assert link is not None
+        link.archived_at = vn(2021, 5, 20, 12)
+        session.add(link)
+    await world.tick(vn(2021, 5, 21))
+    assert [c.chat_id for c in world.transport.calls] == [BINH]
+    row = rows_of(world, world.an)[-7]
+    assert (row.state, row.last_error) == (OutboxState.SKIPPED, "inactive")
