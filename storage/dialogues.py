@@ -18,8 +18,15 @@ def load_dialogue(session: Session, *, channel: str, chat_id: str) -> DialogueSt
 def save_dialogue(
     session: Session, *, channel: str, chat_id: str, step: str, data: dict[str, Any]
 ) -> DialogueState:
-    """Start or advance the dialogue; every save bumps ``version``."""
-    row = session.get(DialogueState, (channel, chat_id))
+    """Start or advance the dialogue; every save bumps ``version``.
+
+    The row is read afresh ``FOR UPDATE`` (no lock on SQLite, whose writers are serialized
+    already): on PostgreSQL two instances saving the same chat at once would otherwise both
+    write the same next version, and a button of the older message would still be accepted.
+    """
+    row = session.get(
+        DialogueState, (channel, chat_id), with_for_update=True, populate_existing=True
+    )
     if row is None:
         row = DialogueState(channel=channel, chat_id=chat_id, step=step, version=0)
     row.step = step

@@ -179,13 +179,17 @@ def claim_daily_job(session: Session, *, name: str, day: Any, holder: str, now: 
 
 
 def beat(session: Session, *, name: str, at: datetime, holder: str) -> None:
-    """Record that ``name`` ran at ``at``."""
-    row = session.get(Heartbeat, name)
-    if row is None:
-        session.add(Heartbeat(name=name, at=at, holder=holder))
-    else:
-        row.at, row.holder = at, holder
-        session.add(row)
+    """Record that ``name`` ran at ``at`` (one upsert: instances beating at once on PostgreSQL
+    do not collide on the first insert, which a read-then-insert did)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Heartbeat).values(name=name, at=at, holder=holder)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"at": statement.excluded.at, "holder": statement.excluded.holder},
+        )
+    )
 
 
 def last_beat(session: Session, *, name: str) -> datetime | None:

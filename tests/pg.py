@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -223,6 +224,10 @@ class PostgresServer:
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._admin: psycopg.Connection[tuple[object, ...]] | None = None
         self._names = itertools.count(1)
+        # Copies of the template are made (and dropped) one step ahead, in this thread, while
+        # the tests run: the server does that work beside the test process, not before it.
+        self._background = ThreadPoolExecutor(1, thread_name_prefix="pg-databases")
+        self._next_copy: Future[str] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -337,6 +342,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop the server, wait for every server process to end, remove the directory."""
+        self._background.shutdown(wait=True, cancel_futures=True)
         if self._admin is not None:
             with contextlib.suppress(Exception):
                 self._admin.close()
@@ -405,16 +411,24 @@ class PostgresServer:
         finally:
             engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template free of sessions
 
+    def copy_of_template(self) -> str:
+        """A new database copied from ``TEMPLATE``, usually made already; starts the next one."""
+        ready, self._next_copy = self._next_copy, None
+        name = ready.result() if ready is not None else self.create_database()
+        self._next_copy = self._background.submit(self.create_database)
+        return name
+
     @contextlib.contextmanager
     def database_engine(self, template: str | None = TEMPLATE) -> Iterator[Engine]:
-        """An engine on a fresh copy of ``template``; the database is dropped afterwards."""
-        name = self.create_database(template)
+        """An engine on a fresh copy of ``template`` (``None``: an empty database), dropped
+        afterwards (in the background: the next test need not wait for it)."""
+        name = self.copy_of_template() if template == TEMPLATE else self.create_database(template)
         engine = make_engine(self.url(name))
         try:
             yield engine
         finally:
             engine.dispose()
-            self.drop_database(name)
+            self._background.submit(self.drop_database, name)
 
 
 @contextlib.contextmanager
@@ -425,12 +439,3 @@ def running_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True

@@ -3,7 +3,9 @@
 On PostgreSQL claiming picks its rows with ``FOR UPDATE SKIP LOCKED``: a second worker
 passes over rows another open transaction holds instead of waiting for it, or claiming
 them too. On SQLite the conditional update (``WHERE state = 'pending'``) under the write
-lock does the same job. The races run on both databases; the lock tests are PostgreSQL's.
+lock does the same job. The races run on both databases; the lock tests are PostgreSQL's,
+with two open transactions on two connections, as are those for the other writes several
+instances make at once (daily job, heartbeat, dialogue version).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from storage import broadcasts, outbox
+from storage import broadcasts, dialogues, outbox
 from storage.db import session_scope
 from storage.models import Agency, Delivery, JobRun, OutboxState, Person, Plan, PlanItem, Reminder
 
@@ -261,3 +263,61 @@ def _claim_job(engine: Engine, day: date, holder: str) -> bool:
         won = outbox.claim_daily_job(session, name="digest", day=day, holder=holder, now=NOW)
         session.commit()
         return won
+
+
+@postgres_only
+def test_two_instances_beating_at_once_do_not_collide_on_the_first_beat(engine: Engine) -> None:
+    with Session(engine) as first:
+        outbox.beat(first, name="tick", at=NOW, holder="a")
+        with ThreadPoolExecutor(1) as pool:
+            second = pool.submit(_beat, engine, "b")
+            with pytest.raises(TimeoutError):
+                second.result(timeout=0.3)  # waits for the row "a" is inserting…
+            first.commit()
+            second.result(timeout=10)  # …then updates it instead of failing on the key
+    with Session(engine) as session:
+        assert outbox.last_beat(session, name="tick") == NOW + timedelta(minutes=1)
+
+
+def _beat(engine: Engine, holder: str) -> None:
+    with Session(engine) as session:
+        session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        outbox.beat(session, name="tick", at=NOW + timedelta(minutes=1), holder=holder)
+        session.commit()
+
+
+def test_a_beat_moves_the_heartbeat_forward(engine: Engine) -> None:
+    for minute in (0, 1):
+        with session_scope(engine) as session:
+            outbox.beat(session, name="tick", at=NOW + timedelta(minutes=minute), holder="a")
+    with Session(engine) as session:
+        assert outbox.last_beat(session, name="tick") == NOW + timedelta(minutes=1)
+
+
+@postgres_only
+def test_two_instances_saving_one_chat_at_once_get_different_versions(engine: Engine) -> None:
+    """The second save waits for the first and numbers after it, even though it read the
+    dialogue before the first one committed (so an old message's buttons lose)."""
+    chat = {"channel": "telegram", "chat_id": "1001"}
+    with session_scope(engine) as session:
+        dialogues.save_dialogue(session, **chat, step="report:item", data={})
+    with Session(engine) as first, Session(engine) as second:
+        before = dialogues.load_dialogue(second, **chat)
+        assert before is not None and before.version == 1
+        assert dialogues.save_dialogue(first, **chat, step="report:status", data={}).version == 2
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(_save_and_commit, second, chat)
+            with pytest.raises(TimeoutError):
+                later.result(timeout=0.3)  # "first" holds the chat's row
+            first.commit()
+            assert later.result(timeout=10) == 3
+    with Session(engine) as session:
+        row = dialogues.load_dialogue(session, **chat)
+        assert row is not None and (row.version, row.step) == (3, "report:note")
+
+
+def _save_and_commit(session: Session, chat: dict[str, str]) -> int:
+    session.execute(text("SET LOCAL lock_timeout = '10s'"))
+    row = dialogues.save_dialogue(session, **chat, step="report:note", data={})
+    session.commit()
+    return row.version
