@@ -21,7 +21,6 @@ from bot.planfile.load import load_plan
 from bot.planfile.parse import PlanFileError, read_plan_file
 from bot.planfile.render import plan_document, plan_text
 from bot.reports.cli import register as register_reports
-from bot.run import core_config, run_bot
 from bot.settings import Settings
 from storage import repo
 from storage.db import session_scope
@@ -128,7 +127,7 @@ def invite_create(
                 name=name,
                 now=datetime.now(UTC),
                 ttl=timedelta(hours=settings.invite_ttl_hours),
-                bot_username=core_config(settings).bot_username,
+                bot_username=settings.bot_username,
             )
     except InviteError as exc:
         raise fail(f"Cannot create the invitation: {exc}") from None
@@ -156,6 +155,8 @@ def run() -> None:
     """Run the bot (Telegram long polling) with the settings from the environment or .env."""
     settings = Settings()
     setup_logging(instance=settings.instance_name, secrets=secret_values(settings))
+    from bot.run import run_bot  # imports python-telegram-bot only when the bot runs
+
     run_bot(settings)
 
 

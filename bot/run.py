@@ -26,8 +26,7 @@ log = logging.getLogger(__name__)
 
 def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
-        invite_ttl_hours=settings.invite_ttl_hours,
-        bot_username=settings.telegram_bot_username or "baocao_sandbox_bot",
+        invite_ttl_hours=settings.invite_ttl_hours, bot_username=settings.bot_username
     )
 
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     default_locale: str = Field(default="vi", alias="BAOCAO_LOCALE")
     clock_file: str | None = Field(default=None, alias="BAOCAO_CLOCK_FILE")
 
+    @property
+    def bot_username(self) -> str:
+        """The Telegram username used in invite deep links."""
+        return self.telegram_bot_username or "baocao_sandbox_bot"
+
     @field_validator("telegram_bot_token", "zalo_bot_token")
     @classmethod
     def _refuse_placeholders(cls, value: SecretStr | None) -> SecretStr | None:

@@ -56,6 +56,10 @@ def _overdue(turn: Turn, _args: str) -> None:
     coordination.overdue(turn)
 
 
+def _export(turn: Turn, args: str) -> None:
+    coordination.export(turn, args)
+
+
 def _broadcast(turn: Turn, _args: str) -> None:
     broadcast.start(turn)
 
@@ -88,6 +92,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("tasks", N_("your items, due dates and latest status"), EVERYONE, _tasks, ("nhiemvu",)),
     Command("status", N_("consolidated status of the plan"), COORDINATORS, _status, ("tinhhinh",)),
     Command("overdue", N_("agencies that are overdue"), COORDINATORS, _overdue, ("quahan",)),
+    Command(
+        "export",
+        N_("the consolidated report as XLSX, DOCX and CSV files"),
+        COORDINATORS,
+        _export,
+        ("xuat",),
+    ),
     Command("broadcast", N_("send a notice to many people"), ADMINS, _broadcast, ("thongbao",)),
     Command("help", N_("what this bot can do"), EVERYONE, _help, ("huongdan",)),
     Command("lang", N_("switch language (Vietnamese / English)"), EVERYONE, _lang, ("ngonngu",)),

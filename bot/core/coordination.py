@@ -5,9 +5,8 @@ from __future__ import annotations
 from bot.core.labels import status_label
 from bot.core.replies import Reply
 from bot.core.turn import Turn
-from bot.reports.chart import plan_charts
-from bot.reports.status import PlanStatus, plan_status
-from bot.reports.text import overdue_text, status_text
+from bot.reports.api import ExportFormat, build_export, overdue_reply, status_reply
+from bot.reports.status import UnknownCode
 from storage import progress, repo
 
 
@@ -40,51 +39,60 @@ def tasks(turn: Turn) -> None:
 def status(turn: Turn, args: str) -> None:
     """``/status [CODE]``: per item, who reported with which status, who has not, who is late;
     one chart per report item. CODE narrows to one item or one agency."""
-    found = _plan_status(turn, args.strip())
-    if found is None:
+    plan_id = _plan_id(turn)
+    if plan_id is None:
         return
-    for text in status_text(found, turn.t):
+    code = args.strip() or None
+    try:
+        found = status_reply(turn.session, plan_id=plan_id, now=turn.now, t=turn.t, code=code)
+    except UnknownCode:
+        _unknown(turn, code or "")
+        return
+    for text in found.texts:
         turn.reply(text)
-    if found.agency is None:
-        for _name, png in plan_charts(found, turn.t):
-            turn.out.send(turn.event.channel, turn.event.chat_id, Reply("", photo=png))
+    for _name, png in found.charts:
+        turn.out.send(turn.event.channel, turn.event.chat_id, Reply("", photo=png))
 
 
 def overdue(turn: Turn) -> None:
     """``/overdue``: overdue agencies with their focal points."""
-    found = _plan_status(turn, "")
-    if found is not None:
-        for text in overdue_text(found, turn.t):
+    plan_id = _plan_id(turn)
+    if plan_id is not None:
+        for text in overdue_reply(turn.session, plan_id=plan_id, now=turn.now, t=turn.t):
             turn.reply(text)
 
 
-def _plan_status(turn: Turn, code: str) -> PlanStatus | None:
+def export(turn: Turn, args: str) -> None:
+    """``/export [xlsx|docx|csv]``: the consolidated files (all three when none is named)."""
+    plan_id = _plan_id(turn)
+    if plan_id is None:
+        return
+    wanted = args.strip().lower()
+    formats = [wanted] if wanted else [f.value for f in ExportFormat]
+    if any(f not in {x.value for x in ExportFormat} for f in formats):
+        turn.reply(turn._("Available formats: xlsx, docx, csv."))
+        return
+    for fmt in formats:
+        file = build_export(turn.session, plan_id=plan_id, fmt=fmt, now=turn.now, t=turn.t)
+        turn.out.send(
+            turn.event.channel,
+            turn.event.chat_id,
+            Reply(file.filename, document=(file.filename, file.content)),
+        )
+    turn.audit("export", "sent", ",".join(formats))
+
+
+def _plan_id(turn: Turn) -> int | None:
     plan = repo.get_plan(turn.session)
     if plan is None or plan.id is None:
         turn.reply(turn._("No plan has been loaded yet."))
         return None
-    item_code, agency_code = _classify(turn, plan.id, code)
-    if code and item_code is None and agency_code is None:
-        turn.reply(
-            turn._(
-                "Unknown code {code}: send an item code or an agency code, or /status alone."
-            ).format(code=code)
-        )
-        return None
-    return plan_status(
-        turn.session, plan_id=plan.id, now=turn.now, item_code=item_code, agency_code=agency_code
+    return plan.id
+
+
+def _unknown(turn: Turn, code: str) -> None:
+    turn.reply(
+        turn._(
+            "Unknown code {code}: send an item code or an agency code, or /status alone."
+        ).format(code=code)
     )
-
-
-def _classify(turn: Turn, plan_id: int, code: str) -> tuple[str | None, str | None]:
-    """Is ``code`` (case-insensitive) an item of the plan or an agency of it?"""
-    if not code:
-        return None, None
-    wanted = code.upper()
-    for item in repo.plan_items(turn.session, plan_id=plan_id):
-        if item.code.upper() == wanted:
-            return item.code, None
-    for agency, _group in repo.plan_agencies(turn.session, plan_id=plan_id):
-        if agency.code.upper() == wanted:
-            return None, agency.code
-    return None, None

@@ -25,7 +25,7 @@ PLAN = ROOT / "plans" / "kh-68-ubnd-binh-phuoc-2021.yaml"
 OUT = Path.cwd() / "demo-out"
 FIRST_DAY = date(2021, 5, 20)  # ten days before the 06-month report (due 30/05/2021)
 LAST_DAY = date(2021, 6, 7)  # a week after it (and its +7 reminder)
-STEPS = ((8, 5), (16, 0))  # local times each day: just after the reminders, afternoon
+STEPS = ((8, 5),)  # local time each day: just after the reminders and the digest
 console = Console(highlight=False, soft_wrap=True)
 t = Translator("vi")
 
@@ -86,6 +86,11 @@ def _finale(world: World, coordinator: Persona) -> None:
         path.write_bytes(world.client.file_content(_file_id(message)))
         console.print(f"  [dim]biểu đồ đã lưu: {path}[/]")
     coordinator.send(world.client, "/overdue", say, expect=1)
+    console.rule("Xuất báo cáo tổng hợp")
+    for fmt in ("xlsx", "docx", "csv"):
+        path = OUT / f"bao-cao-tong-hop.{fmt}"
+        world.cli("export", "--format", fmt, "-o", str(path))
+        console.print(f"  {path} ({path.stat().st_size:,} bytes)")
 
 
 def _file_id(message: dict[str, Any]) -> str:

@@ -7,17 +7,17 @@ clock is simulated (``BAOCAO_CLOCK_FILE``), so weeks of a plan pass in seconds.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from bot.core.invites import create_invite
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.server import ThreadedSandbox, run_in_thread
@@ -88,19 +88,18 @@ class World:
         return result.stdout
 
     def invite(self, agency: str, role: str, name: str) -> str:
-        out = self.cli(
-            "invite",
-            "create",
-            "--agency",
-            agency,
-            "--role",
-            role,
-            "--name",
-            name,
-            "--format",
-            "json",
-        )
-        return str(json.loads(out)["token"])
+        """An invite token, created in-process (what ``baocao invite create`` does)."""
+        with session_scope(self.engine) as session:
+            invite = create_invite(
+                session,
+                agency_code=agency,
+                role=role,
+                name=name,
+                now=self.clock.now(),
+                ttl=timedelta(hours=72),
+                bot_username="baocao_sandbox_bot",
+            )
+        return invite.token
 
     def start_bot(self) -> None:
         log = (self.workdir / "bot.log").open("ab")

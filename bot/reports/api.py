@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 
 from sqlmodel import Session
 
@@ -17,16 +16,10 @@ from bot.reports import queries
 from bot.reports.chart import item_chart, plan_charts
 from bot.reports.csv import export_csv
 from bot.reports.docx import export_docx
+from bot.reports.formats import ExportFormat
 from bot.reports.status import PlanStatus, UnknownCode, due_end, plan_status
 from bot.reports.text import TEXT_LIMIT, overdue_text, status_text
 from bot.reports.xlsx import export_xlsx
-
-
-class ExportFormat(StrEnum):
-    xlsx = "xlsx"
-    docx = "docx"
-    csv = "csv"
-
 
 MEDIA_TYPES = {
     ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

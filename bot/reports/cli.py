@@ -16,10 +16,9 @@ import typer
 
 from bot.database import open_database
 from bot.i18n import TZ, translator
-from bot.reports.api import ExportFormat, build_export
-from bot.reports.status import UnknownCode, plan_status
-from bot.reports.text import status_json, status_text
+from bot.reports.formats import ExportFormat
 from bot.settings import Settings
+from scheduler.clock import clock_from
 from storage import repo
 from storage.db import session_scope
 
@@ -50,9 +49,11 @@ def parse_day(text: str) -> date:
 
 
 def parse_as_of(text: str | None) -> datetime:
-    """The status time: now, the end of a Vietnam date, or a time (naive = Vietnam time)."""
+    """The status time: now, the end of a Vietnam date, or a time (naive = Vietnam time).
+
+    "Now" is the configured clock's (``BAOCAO_CLOCK_FILE`` in the demo and tests)."""
     if text is None:
-        return datetime.now(UTC)
+        return clock_from(Settings().clock_file).now()
     if "T" not in text and " " not in text.strip():
         return datetime.combine(parse_day(text), time(23, 59, 59), TZ).astimezone(UTC)
     value = datetime.fromisoformat(text)
@@ -85,6 +86,8 @@ def status_command(
     now = _as_of(as_of)
     with session_scope(open_database(settings)) as session:
         try:
+            from bot.reports.status import plan_status  # heavy: imported when used
+
             status = plan_status(
                 session,
                 plan_id=_plan_id(session, plan),
@@ -92,8 +95,10 @@ def status_command(
                 item_code=item,
                 agency_code=agency,
             )
-        except UnknownCode as exc:
+        except LookupError as exc:  # bot.reports.status.UnknownCode
             raise _fail(f"Unknown item or agency code: {exc.args[0]}") from None
+    from bot.reports.text import status_json, status_text
+
     if fmt is StatusFormat.json:
         json.dump(status_json(status), sys.stdout, ensure_ascii=False, indent=2)
         typer.echo()
@@ -119,6 +124,8 @@ def export_command(
         raise _fail("--from is after --to.")
     with session_scope(open_database(settings)) as session:
         try:
+            from bot.reports.api import build_export  # heavy: imported when used
+
             export = build_export(
                 session,
                 plan_id=_plan_id(session, plan),
@@ -129,7 +136,7 @@ def export_command(
                 since=first,
                 until=last,
             )
-        except UnknownCode as exc:
+        except LookupError as exc:  # bot.reports.status.UnknownCode
             raise _fail(f"Unknown item code: {exc.args[0]}") from None
     output.write_bytes(export.content)
     typer.echo(f"Wrote {output} ({len(export.content):,} bytes).")
