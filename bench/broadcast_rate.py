@@ -42,9 +42,14 @@ def measure(client: SandboxClient, expected: int) -> dict[str, Any]:
     span = (stats["last_send_ts"] or 0) - (stats["first_send_ts"] or 0)
     sent = stats["sent_messages"]
     rate = (sent - 1) / span if span > 0 else 0.0
-    return {"delivered": sent, "expected": expected, "http_429": stats["rate_limited"],
-            "seconds": round(span, 2), "rate_per_s": round(rate, 2),
-            "fraction_of_limit": round(rate / LIMIT_PER_SECOND, 3)}
+    return {
+        "delivered": sent,
+        "expected": expected,
+        "http_429": stats["rate_limited"],
+        "seconds": round(span, 2),
+        "rate_per_s": round(rate, 2),
+        "fraction_of_limit": round(rate / LIMIT_PER_SECOND, 3),
+    }
 
 
 def run_ours(recipients: int) -> dict[str, Any]:
@@ -69,8 +74,7 @@ def run_ours(recipients: int) -> dict[str, Any]:
 def run_peer(recipients: int) -> dict[str, Any]:
     with run_in_thread(SandboxConfig(port=0)) as sandbox:
         client = sandbox.client()
-        chats = [int(client.create_user(first_name=f"u{n}")["user_id"])
-                 for n in range(recipients)]
+        chats = [int(client.create_user(first_name=f"u{n}")["user_id"]) for n in range(recipients)]
         failures = asyncio.run(_peer_send(sandbox.base_url, chats))
         return {**measure(client, recipients), "gave_up": failures}
 
@@ -79,9 +83,14 @@ async def _peer_send(base_url: str, chats: list[int]) -> int:
     """Send with PTB's limiter; returns how many sends it gave up on (still 429 after 5)."""
     from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-    app = (ApplicationBuilder().token("123456:PEER-benchmark-token-aaaaaaaaaaaa")
-           .base_url(base_url).rate_limiter(AIORateLimiter(max_retries=5))
-           .connection_pool_size(128).build())
+    app = (
+        ApplicationBuilder()
+        .token("123456:PEER-benchmark-token-aaaaaaaaaaaa")
+        .base_url(base_url)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .connection_pool_size(128)
+        .build()
+    )
     pool = asyncio.Semaphore(64)
 
     async def one(chat: int) -> None:
@@ -104,8 +113,10 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     for name, r in results.items():
-        print(f"{name:<20} delivered {r['delivered']}/{r['expected']}  429s {r['http_429']:>4}  "
-              f"{r['rate_per_s']:>6.2f}/s = {r['fraction_of_limit']:.3f} of 30/s")
+        print(
+            f"{name:<20} delivered {r['delivered']}/{r['expected']}  429s {r['http_429']:>4}  "
+            f"{r['rate_per_s']:>6.2f}/s = {r['fraction_of_limit']:.3f} of 30/s"
+        )
 
 
 if __name__ == "__main__":

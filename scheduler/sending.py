@@ -151,8 +151,14 @@ class PacedSender:
             await self._back_off(channel, chat_id, result, attempt)
         return result
 
-    async def edit(self, channel: str, chat_id: str, message_id: str, reply: Reply,
-                   priority: int = PRIORITY_REMINDER) -> SendResult:
+    async def edit(
+        self,
+        channel: str,
+        chat_id: str,
+        message_id: str,
+        reply: Reply,
+        priority: int = PRIORITY_REMINDER,
+    ) -> SendResult:
         """Edit a message within the same limits (edits count as sends on Telegram)."""
         transport = self.transports.get(channel)
         if transport is None:

@@ -10,24 +10,31 @@ from bot.sandbox.client import SandboxClient
 from tests.e2e.harness import BotEnv
 
 
-def register_many(bot_env: BotEnv, client: SandboxClient, count: int,
-                  agency: str = "SNV", role: str = "focal") -> list[int]:
+def register_many(
+    bot_env: BotEnv, client: SandboxClient, count: int, agency: str = "SNV", role: str = "focal"
+) -> list[int]:
     """Create ``count`` people bound to fresh sandbox chats; returns their chat ids."""
-    chats = [int(client.create_user(first_name=f"Người nhận {n}")["user_id"])
-             for n in range(count)]
+    chats = [int(client.create_user(first_name=f"Người nhận {n}")["user_id"]) for n in range(count)]
     engine = create_engine(bot_env.database_url)
     with engine.begin() as conn:
-        agency_id = conn.execute(text("SELECT id FROM agency WHERE code = :c"),
-                                 {"c": agency}).scalar_one()
+        agency_id = conn.execute(
+            text("SELECT id FROM agency WHERE code = :c"), {"c": agency}
+        ).scalar_one()
         for n, chat in enumerate(chats):
-            person_id = conn.execute(text(
-                "INSERT INTO person (name, agency_id, role, locale, created_at) "
-                "VALUES (:n, :a, :r, 'vi', '2021-05-01 00:00:00') RETURNING id"),
-                {"n": f"Người nhận {n}", "a": agency_id, "r": role}).scalar_one()
-            conn.execute(text(
-                "INSERT INTO channel_identity (person_id, channel, chat_id, created_at) "
-                "VALUES (:p, 'telegram', :c, '2021-05-01 00:00:00')"),
-                {"p": person_id, "c": str(chat)})
+            person_id = conn.execute(
+                text(
+                    "INSERT INTO person (name, agency_id, role, locale, created_at) "
+                    "VALUES (:n, :a, :r, 'vi', '2021-05-01 00:00:00') RETURNING id"
+                ),
+                {"n": f"Người nhận {n}", "a": agency_id, "r": role},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO channel_identity (person_id, channel, chat_id, created_at) "
+                    "VALUES (:p, 'telegram', :c, '2021-05-01 00:00:00')"
+                ),
+                {"p": person_id, "c": str(chat)},
+            )
     engine.dispose()
     return chats
 

@@ -20,7 +20,8 @@ def _report(bot_env: BotEnv, broadcast_id: int) -> dict[str, object]:
 
 
 def test_thousand_recipients_each_get_one_message_without_a_429(
-        bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]) -> None:
+    bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]
+) -> None:
     chats = register_many(bot_env, client, 1000)
     start_bot()
     out = bot_env.cli("broadcast", "--audience", "all", "--text", NOTICE, "--yes")
@@ -33,7 +34,8 @@ def test_thousand_recipients_each_get_one_message_without_a_429(
 
 
 def test_faults_and_blocked_users_still_reach_everyone_reachable_once(
-        bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]) -> None:
+    bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]
+) -> None:
     chats = register_many(bot_env, client, 300)
     blocked = chats[:10]
     for chat in blocked:
@@ -51,7 +53,8 @@ def test_faults_and_blocked_users_still_reach_everyone_reachable_once(
 
 
 def test_a_killed_bot_finishes_the_broadcast_after_restart_skipping_nobody(
-        bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]) -> None:
+    bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess]
+) -> None:
     chats = register_many(bot_env, client, 200)
     first = start_bot()
     bot_env.cli("broadcast", "--audience", "all", "--text", NOTICE, "--yes", "--no-wait")
@@ -67,8 +70,11 @@ def test_a_killed_bot_finishes_the_broadcast_after_restart_skipping_nobody(
 
 
 def test_admin_broadcasts_in_chat_with_preview_and_gets_a_delivery_report(
-        bot_env: BotEnv, client: SandboxClient, start_bot: Callable[[], BotProcess],
-        person: Callable[[str], Person]) -> None:
+    bot_env: BotEnv,
+    client: SandboxClient,
+    start_bot: Callable[[], BotProcess],
+    person: Callable[[str], Person],
+) -> None:
     chats = register_many(bot_env, client, 5, agency="UBND-DONGXOAI")
     start_bot()
     admin = person("Quản trị")
@@ -91,8 +97,9 @@ def test_admin_broadcasts_in_chat_with_preview_and_gets_a_delivery_report(
     assert set(delivered_per_chat(client, chats).values()) == {1}
 
 
-def test_focal_point_cannot_broadcast(bot_env: BotEnv, start_bot: Callable[[], BotProcess],
-                                      person: Callable[[str], Person]) -> None:
+def test_focal_point_cannot_broadcast(
+    bot_env: BotEnv, start_bot: Callable[[], BotProcess], person: Callable[[str], Person]
+) -> None:
     start_bot()
     an = person("An")
     an.say(f"/start {bot_env.invite('SNV', 'focal', 'Nguyễn Văn An')}")
