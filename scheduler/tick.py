@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 LATE_AFTER = timedelta(hours=1)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+TOKEN_WAIT = timedelta(minutes=30)
 
 
 @dataclass
@@ -209,6 +210,11 @@ def _record_results(
             )
             report.sent += 1
             report.coalesced += len(others)
+        elif Outcome.INVALID_TOKEN in outcomes:
+            # The bot's own token is refused: nothing about this reminder is wrong, so it
+            # waits (no attempt counted) instead of failing for good with all the others.
+            outbox.defer(session, ids=message.rows, at=now + TOKEN_WAIT, reason="invalid token")
+            report.retried += 1
         elif Outcome.RETRY in outcomes:
             _retry(session, message, results, now, report)
         else:

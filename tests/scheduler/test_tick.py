@@ -556,3 +556,18 @@ async def test_an_agency_taken_off_the_item_since_the_last_materialize_is_skippe
     assert [c.chat_id for c in world.transport.calls] == [BINH]
     row = rows_of(world, world.an)[-7]
     assert (row.state, row.last_error) == (OutboxState.SKIPPED, "inactive")
+
+
+async def test_a_refused_bot_token_keeps_the_reminders_for_later(world: World) -> None:
+    refused = SendResult(Outcome.INVALID_TOKEN, error="401 Unauthorized")
+    world.transport.always = {AN: refused, BINH: refused}
+    await world.tick(vn(2021, 5, 21))
+    row = rows_of(world, world.an)[-7]
+    assert (row.state, row.attempts) == (OutboxState.PENDING, 0)
+    assert row.send_at == vn(2021, 5, 21, 8, 30)
+    world.transport.always = {}  # the operator fixed the token
+    await world.tick(vn(2021, 5, 21, 8, 30))
+    assert sorted(c.chat_id for c in world.transport.calls if c.outcome is Outcome.SENT) == [
+        AN,
+        BINH,
+    ]
