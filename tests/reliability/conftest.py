@@ -1,0 +1,65 @@
+"""Fixtures of the reliability suite (issue 10).
+
+The end-to-end fixtures (``sandbox``, ``client``, ``start_bot``, ``person``) come from
+``tests/e2e``; ``bot_env`` is redefined here to copy a database with the sample plan
+loaded once per session instead of running ``baocao plan load`` (a new process) per test:
+the suite runs within a time budget.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.sandbox.server import ThreadedSandbox
+from storage.db import make_engine
+from tests.e2e import conftest as e2e
+from tests.e2e.harness import PLAN, BotEnv
+
+# The end-to-end fixtures, and the hook that shows the bot's log when a test fails.
+sandbox = e2e.sandbox
+client = e2e.client
+start_bot = e2e.start_bot
+person = e2e.person
+pytest_runtest_makereport = e2e.pytest_runtest_makereport
+
+START = datetime(2021, 5, 20, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Thursday
+
+
+@pytest.fixture(scope="session")
+def plan_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file with the schema migrated and the sample plan loaded (once)."""
+    workdir = tmp_path_factory.mktemp("template")
+    env = BotEnv(workdir, "http://127.0.0.1:9")  # no bot runs here: nothing is contacted
+    env.set_time(START)
+    env.cli("plan", "load", str(PLAN))
+    return workdir / "baocao.db"
+
+
+def copy_database(template: Path, workdir: Path) -> None:
+    """A private copy of the template database (the template is never opened for writing)."""
+    for suffix in ("", "-wal"):
+        source = template.with_name(template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, workdir / f"baocao.db{suffix}")
+
+
+@pytest.fixture
+def bot_env(tmp_path: Path, sandbox: ThreadedSandbox, plan_database: Path) -> BotEnv:
+    env = BotEnv(tmp_path, sandbox.url)
+    copy_database(plan_database, tmp_path)
+    env.set_time(START)
+    return env
+
+
+@pytest.fixture
+def db(bot_env: BotEnv) -> Iterator[Engine]:
+    """The bot's database, opened by the test (the bot process opens its own)."""
+    engine = make_engine(bot_env.database_url)
+    yield engine
+    engine.dispose()
