@@ -15,11 +15,24 @@ def fold(text: str) -> str:
     return " ".join(kept.lower().split())
 
 
+MAX_ID_DIGITS = 18  # below 2**63: fits SQLite's and PostgreSQL's 64-bit integers
+
+
+def parse_id(text: str) -> int | None:
+    """A number from button data or a typed answer, or None: ASCII digits only (``"²"``
+    passes ``str.isdigit`` but not ``int``) and short enough for a 64-bit column (a longer
+    number overflows the database driver, a 5,000-digit one even ``int``)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        return None
+    return int(text)
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     """The choice ``text`` selects, or None. Numbers are 1-based, as they are shown."""
     answer = fold(text).rstrip(".)")
-    if answer.isdigit():
-        index = int(answer) - 1
+    number = parse_id(answer)
+    if number is not None:
+        index = number - 1
         return choices[index] if 0 <= index < len(choices) else None
     for choice in choices:
         if fold(choice.label) == answer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.choices import fold
+from bot.core.choices import fold, parse_id
 from bot.core.dialogue import ask
 from bot.core.labels import STATUS_LABELS, status_label
 from bot.core.replies import Choice
@@ -126,9 +126,16 @@ def _confirm(turn: Turn, item: PlanItem, update: ProgressUpdate) -> None:
     turn.reply("\n".join(lines))
 
 
-def _assigned_item(turn: Turn, item_id: int) -> PlanItem | None:
+def reportable_item(turn: Turn, item_id: int) -> PlanItem | None:
+    """The item, if it is assigned to the person's agency and is one ``/report`` offers (a
+    report or a task; an event is a notice): forged button data names any item."""
     assert turn.person is not None
     item = progress.item_assigned(turn.session, item_id=item_id, agency_id=turn.person.agency_id)
+    return item if item is not None and item.kind in progress.REPORTABLE_KINDS else None
+
+
+def _assigned_item(turn: Turn, item_id: int) -> PlanItem | None:
+    item = reportable_item(turn, item_id)
     if item is None:
         turn.audit("report", "refused", f"item {item_id} not assigned")
         turn.reply(
@@ -156,8 +163,9 @@ STATUS_VALUES = {s.value for s in Status}
 def advance(turn: Turn, step: str, data: dict[str, Any], payload: str) -> None:
     """A chosen option: an item, a status, or Skip for the note."""
     kind, _, value = payload.partition(":")
-    if step == STEP_ITEM and kind == "i" and value.isdigit():
-        choose_item(turn, int(value))
+    item_id = parse_id(value)
+    if step == STEP_ITEM and kind == "i" and item_id is not None:
+        choose_item(turn, item_id)
     elif step == STEP_STATUS and kind == "s":
         choose_status(turn, int(str(data["item_id"])), value)
     elif step == STEP_NOTE and payload == SKIP:

@@ -2,8 +2,8 @@
 
 A reminder carries the four status buttons, so one tap starts the progress dialogue at
 the note step, and ``Remind me later``, which snoozes until the next working morning.
-Button data names the item, and the handler re-checks that the item is assigned to the
-presser's agency: forged or foreign data changes nothing.
+Button data names the item, and the handler re-checks that the item is a report or task
+assigned to the presser's agency: forged or foreign data changes nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core import progress
+from bot.core.choices import parse_id
 from bot.core.labels import STATUS_LABELS
 from bot.core.replies import Choice, Reply
 from bot.core.turn import Turn
 from bot.i18n import N_, Translator
-from storage import progress as progress_store
 
 QUICK = "q"
 SNOOZE = "z"
@@ -112,21 +112,16 @@ def handle_reminder_button(turn: Turn, data: str, snooze: SnoozeFn | None = None
     if kind not in (QUICK, SNOOZE) or turn.person is None:
         return False
     item_text, _, status = rest.partition(":")
-    if (
-        not item_text.isdigit()
-        or progress_store.item_assigned(
-            turn.session, item_id=int(item_text), agency_id=turn.person.agency_id
-        )
-        is None
-    ):
+    item_id = parse_id(item_text)
+    if item_id is None or progress.reportable_item(turn, item_id) is None:
         turn.audit("button", "refused", f"reminder data {data[:40]}")
         turn.answer_button(turn._("This button is no longer valid."))
         return True
     turn.answer_button()
     if kind == QUICK and status in STATUS_LABELS:
-        progress.choose_status(turn, int(item_text), status)
+        progress.choose_status(turn, item_id, status)
     elif kind == SNOOZE and snooze is not None:
-        when = snooze(turn, int(item_text))
+        when = snooze(turn, item_id)
         turn.reply(
             turn._("All right. I will remind you again at {time}.").format(
                 time=turn.t.datetime(when)
