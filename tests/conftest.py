@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from storage.db import make_engine
 from storage.migrate import upgrade
-from tests.pg import PostgresServer, PostgresUnavailable, postgres_required
+from tests.pg import REQUIRE_ENV, PostgresServer, PostgresUnavailable, postgres_required
 
 BOTH_DATABASES = ("tests/storage", "tests/scheduler")
 
@@ -59,8 +59,8 @@ def pg_server() -> Iterator[PostgresServer]:
         server = PostgresServer.start()
     except PostgresUnavailable as unavailable:
         if postgres_required():
-            pytest.fail(str(unavailable), pytrace=False)
-        pytest.skip(str(unavailable))
+            pytest.fail(f"{REQUIRE_ENV}=1 but no PostgreSQL: {unavailable}", pytrace=False)
+        pytest.skip(f"PostgreSQL half skipped: {unavailable}")
     try:
         server.make_template(upgrade)
         yield server

@@ -1,17 +1,19 @@
 """A throwaway PostgreSQL 15 server for the tests (issue 9, item 4).
 
-``PostgresServer.start()`` runs ``initdb`` and ``pg_ctl -w start`` in a fresh directory under
-the system temp dir: data directory, Unix socket and log all live there, the server listens on
-a free port on 127.0.0.1 only, durability is switched off (it is thrown away), and the
-superuser has a random password. ``initdb`` refuses to run as root, so as root the server runs
-as the ``postgres`` OS user, or as ``baocao-pg`` created with ``useradd`` where there is none.
+``PostgresServer.start()`` runs ``initdb`` and ``pg_ctl -w start`` in a fresh directory (in
+/dev/shm where there is room, else the system temp dir): data directory, Unix socket and log
+all live there, the server listens on a free port on 127.0.0.1 only, durability is switched
+off (it is thrown away), and the superuser has a random password. ``initdb`` refuses to run
+as root, so as root the server runs as the ``postgres`` OS user, or as ``baocao-pg`` created
+with ``useradd`` where there is none.
 
 Stopping is guarded three times: the fixture's teardown (pytest tears session fixtures down on
 Ctrl-C too), a ``try`` around start-up, and a watchdog process in its own session that stops
 the server and removes the directory as soon as the test process goes away, however it dies.
 
-Each test gets its own database copied from a migrated template (``create_database``), which
-takes milliseconds, so tests never see each other's rows.
+Each test gets its own database copied from the migrated template (``database_engine``),
+made one step ahead in the background and dropped after the test, so tests never see each
+other's rows and pay a few milliseconds for it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def _find_binaries() -> tuple[str, str]:
     missing = [name for name, path in (("initdb", initdb), ("pg_ctl", pg_ctl)) if path is None]
     if missing or initdb is None or pg_ctl is None:
         raise PostgresUnavailable(
-            f"PostgreSQL half skipped: {' and '.join(missing)} not on PATH "
+            f"{' and '.join(missing)} not on PATH "
             "(install PostgreSQL 15 server binaries, e.g. postgresql-15, to run it)"
         )
     return os.path.realpath(initdb), os.path.realpath(pg_ctl)
@@ -77,8 +79,7 @@ def _os_user() -> str | None:
     useradd = shutil.which("useradd")
     if useradd is None:
         raise PostgresUnavailable(
-            "PostgreSQL half skipped: running as root (initdb refuses root), no 'postgres' user "
-            "and no useradd to create one"
+            "running as root (initdb refuses root), no 'postgres' user and no useradd to create one"
         )
     done = subprocess.run(
         [
@@ -97,8 +98,7 @@ def _os_user() -> str | None:
     )
     if done.returncode not in (0, 9):  # 9: the user exists (another process created it)
         raise PostgresUnavailable(
-            f"PostgreSQL half skipped: running as root and `useradd {FALLBACK_OS_USER}` failed: "
-            f"{done.stderr.strip()}"
+            f"running as root and `useradd {FALLBACK_OS_USER}` failed: {done.stderr.strip()}"
         )
     return FALLBACK_OS_USER
 
@@ -258,7 +258,7 @@ class PostgresServer:
         if done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise PostgresUnavailable(
-                f"PostgreSQL half skipped: {what} failed (exit {done.returncode}): "
+                f"{what} failed (exit {done.returncode}): "
                 f"{(done.stderr or done.stdout).strip()[-2000:]}\n{log}".rstrip()
             )
 
