@@ -91,7 +91,11 @@ def redeem(turn: Turn, token: str) -> None:
             )
         )
         return
-    invite = people.invite_by_hash(turn.session, token_hash=token_hash(token)) if token else None
+    if not token:  # a bare /start or a chat message: not a guess, so not a failed attempt
+        turn.audit("start", "welcomed", "no invitation code")
+        turn.reply(_refusal_text(turn, None))
+        return
+    invite = people.invite_by_hash(turn.session, token_hash=token_hash(token))
     problem = _invite_problem(turn, invite)
     if problem is not None or invite is None:
         turn.audit("start", "refused", problem)
