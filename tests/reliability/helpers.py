@@ -156,3 +156,15 @@ class SandboxProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def wait_for_broadcast(
+    engine: Engine, broadcast_id: int, bot: BotProcess, timeout: float = 60.0
+) -> None:
+    """Wait until the bot has closed the broadcast (no delivery pending or claimed)."""
+    wait_until(
+        lambda: broadcast_state(engine, broadcast_id) == "done",
+        timeout=timeout,
+        what=f"broadcast {broadcast_id} done",
+        bot=bot,
+    )

@@ -38,11 +38,10 @@ from tests.reliability.conftest import START, copy_database
 from tests.reliability.helpers import (
     SandboxProcess,
     advance,
-    broadcast_state,
     count,
     integrity,
     texts_per_chat,
-    wait_until,
+    wait_for_broadcast,
 )
 
 pytestmark = pytest.mark.e2e
@@ -172,12 +171,7 @@ class Lane:
             )
 
         def finish() -> None:
-            wait_until(
-                lambda: broadcast_state(self.engine, broadcast_id) == "done",
-                timeout=WAIT_SECONDS,
-                what=f"broadcast {broadcast_id} done",
-                bot=self.bot,
-            )
+            wait_for_broadcast(self.engine, broadcast_id, self.bot, WAIT_SECONDS)
 
         return {chat: [notice] for chat in self.chats}, finish, recorded
 
