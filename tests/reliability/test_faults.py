@@ -25,7 +25,7 @@ from storage.models import ChannelIdentity, OutboxState, Person, Reminder
 from tests.e2e.harness import BotEnv, BotProcess
 from tests.e2e.recipients import register_many
 from tests.reliability.conftest import START
-from tests.reliability.helpers import advance, texts_per_chat
+from tests.reliability.helpers import advance, texts_per_chat, wait_for_broadcast
 
 pytestmark = pytest.mark.e2e
 
@@ -69,12 +69,7 @@ def test_a_broadcast_through_faults_reaches_every_reachable_person_once(
     mark = client.mark()
     bot_env.cli("broadcast", "--audience", "all", "--text", NOTICE, "--yes", "--no-wait")
     _storm_after(client, 40, mark)
-    wait_until(
-        lambda: broadcast_state(db, 1) == "done",
-        timeout=WAIT_SECONDS,
-        what="the broadcast",
-        bot=bot,
-    )
+    wait_for_broadcast(db, 1, bot, WAIT_SECONDS)
 
     got = texts_per_chat(client, chats, since_id=mark)
     assert {chat: len(got[chat]) for chat in blocked} == dict.fromkeys(blocked, 0)
@@ -111,12 +106,7 @@ def test_reminders_and_a_broadcast_at_once_through_faults_each_arrive_once(
     advance(bot_env, db, bot, FIRST_REMINDER, timeout=WAIT_SECONDS)
     for minutes in (3, 10, 45):  # time for the reminders' retries (1, 5, 30 minutes later)
         advance(bot_env, db, bot, FIRST_REMINDER + timedelta(minutes=minutes))
-    wait_until(
-        lambda: broadcast_state(db, 1) == "done",
-        timeout=WAIT_SECONDS,
-        what="the broadcast",
-        bot=bot,
-    )
+    wait_for_broadcast(db, 1, bot, WAIT_SECONDS)
 
     got = texts_per_chat(client, chats, since_id=mark)
     for chat in chats:
