@@ -151,13 +151,25 @@ def invite_create(
 
 
 @app.command("run")
-def run() -> None:
-    """Run the bot (Telegram long polling) with the settings from the environment or .env."""
+def run(
+    webhook_url: str | None = typer.Option(
+        None,
+        "--webhook-url",
+        help="Receive updates by webhook at this public HTTPS URL (default: long polling)",
+    ),
+    listen: str = typer.Option(
+        "127.0.0.1:8443", "--listen", help="HOST:PORT the webhook server binds to"
+    ),
+) -> None:
+    """Run the bot and its scheduler with the settings from the environment or .env."""
     settings = Settings()
     setup_logging(instance=settings.instance_name, secrets=secret_values(settings))
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise fail(f"--listen {listen!r}: expected HOST:PORT, for example 0.0.0.0:8443")
     from bot.run import run_bot  # imports python-telegram-bot only when the bot runs
 
-    run_bot(settings)
+    run_bot(settings, webhook_url=webhook_url, listen=(host, int(port)))
 
 
 @app.command(
@@ -175,8 +187,15 @@ def sandbox(ctx: typer.Context) -> None:
 
 
 def secret_values(settings: Settings) -> list[str]:
-    tokens = (settings.telegram_bot_token, settings.zalo_bot_token)
-    return [t.get_secret_value() for t in tokens if t is not None]
+    from bot.channels.secrets import derived_secrets
+
+    tokens = (
+        settings.telegram_bot_token,
+        settings.zalo_bot_token,
+        settings.telegram_webhook_secret,
+    )
+    values = [t.get_secret_value() for t in tokens if t is not None]
+    return values + derived_secrets(values)
 
 
 def main() -> None:  # pragma: no cover

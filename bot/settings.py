@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     instance_name: str = Field(default="baocao-1", alias="BAOCAO_INSTANCE")
     default_locale: str = Field(default="vi", alias="BAOCAO_LOCALE")
     clock_file: str | None = Field(default=None, alias="BAOCAO_CLOCK_FILE")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    @property
+    def telegram_webhook_secret_value(self) -> str | None:
+        secret = self.telegram_webhook_secret
+        return secret.get_secret_value() if secret is not None else None
 
     @property
     def bot_username(self) -> str:

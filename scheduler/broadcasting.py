@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.core.broadcast_text import final_reply, progress_reply
 from bot.core.replies import Reply
@@ -35,12 +37,23 @@ PROGRESS_EVERY_SECONDS = 3.0
 RECORD_BATCH = 50
 
 
-async def run_broadcasts(engine: Engine, sender: PacedSender, *, now: datetime, holder: str) -> int:
-    """Work through every due broadcast; returns how many deliveries were attempted."""
+async def run_broadcasts(
+    engine: Engine,
+    sender: PacedSender,
+    *,
+    now: datetime,
+    holder: str,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Work through every due broadcast; returns how many deliveries were attempted.
+
+    ``should_stop`` is checked before each claim: a stopping instance claims nothing new
+    and lets what it has in flight finish.
+    """
     due = await asyncio.to_thread(_start_due, engine, now)
     attempted = 0
     for broadcast in due:
-        run = BroadcastRun(engine, sender, broadcast, now, holder)
+        run = BroadcastRun(engine, sender, broadcast, now, holder, should_stop)
         attempted += await run.run()
     return attempted
 
@@ -59,9 +72,16 @@ class BroadcastRun:
     """One pass over a broadcast's pending deliveries."""
 
     def __init__(
-        self, engine: Engine, sender: PacedSender, broadcast: Broadcast, now: datetime, holder: str
+        self,
+        engine: Engine,
+        sender: PacedSender,
+        broadcast: Broadcast,
+        now: datetime,
+        holder: str,
+        should_stop: Callable[[], bool],
     ) -> None:
         self.engine, self.sender, self.broadcast = engine, sender, broadcast
+        self.should_stop = should_stop
         self.now, self.holder = now, holder
         self.reply = Reply(broadcast.text)
         self.gate = asyncio.Semaphore(CONCURRENCY)
@@ -74,36 +94,49 @@ class BroadcastRun:
         await self._report_progress(force=True)
         in_flight: set[asyncio.Task[None]] = set()
         while True:
-            if len(in_flight) < CLAIM_BATCH // 2:
+            if len(in_flight) < CLAIM_BATCH // 2 and not self.should_stop():
                 fresh = await self._claim_fresh()
                 in_flight.update(asyncio.create_task(self._deliver(d)) for d in fresh)
                 if not fresh and not in_flight:
                     break
+            elif not in_flight:
+                break
             if in_flight:
                 _done, in_flight = await asyncio.wait(
                     in_flight, return_when=asyncio.FIRST_COMPLETED
                 )
+            if len(self.outcomes) >= RECORD_BATCH or not in_flight:
+                await self._flush()
             await self._report_progress()
+        await self._flush()
         if await asyncio.to_thread(_close_if_done, self.engine, self.broadcast, self.now):
             await self._report_final()
         return len(self.seen)
 
     async def _claim_fresh(self) -> list[Delivery]:
-        batch = await asyncio.to_thread(
+        batch, chats = await asyncio.to_thread(
             _claim, self.engine, self.broadcast.id or 0, self.now, self.holder
         )
         fresh = [d for d in batch if d.id not in self.seen]  # retried rows wait for next pass
         self.seen.update(d.id or 0 for d in fresh)
+        self.chats.update(chats)
         return fresh
 
     async def _deliver(self, delivery: Delivery) -> None:
         async with self.gate:
-            chats = await asyncio.to_thread(_chats, self.engine, delivery.person_id)
+            chats = self.chats.get(delivery.person_id, [])
             results = [
                 await self.sender.send(channel, chat_id, self.reply, PRIORITY_BROADCAST)
                 for channel, chat_id in chats
             ]
-            await asyncio.to_thread(_record, self.engine, delivery, chats, results, self.now)
+            self.outcomes.append((delivery, chats, results))
+
+    async def _flush(self) -> None:
+        """Record finished sends in one transaction. Per-send transactions would cost the
+        event loop its timing: database work in threads competes for the interpreter."""
+        if self.outcomes:
+            outcomes, self.outcomes = self.outcomes, []
+            await asyncio.to_thread(_record_all, self.engine, outcomes, self.now)
 
     async def _report_progress(self, force: bool = False) -> None:
         chat = _progress_chat(self.broadcast)
@@ -154,20 +187,32 @@ def _save_progress_id(engine: Engine, broadcast: Broadcast) -> None:
             session.add(row)
 
 
-def _claim(engine: Engine, broadcast_id: int, now: datetime, holder: str) -> list[Delivery]:
+def _claim(
+    engine: Engine, broadcast_id: int, now: datetime, holder: str
+) -> tuple[list[Delivery], dict[int, list[tuple[str, str]]]]:
+    """Claim a batch and look up the recipients' chats in the same transaction."""
     with session_scope(engine) as session:
-        return broadcasts.claim_deliveries(
+        batch = broadcasts.claim_deliveries(
             session, broadcast_id=broadcast_id, now=now, holder=holder, limit=CLAIM_BATCH
         )
+        chats: dict[int, list[tuple[str, str]]] = {d.person_id: [] for d in batch}
+        for identity in people.identities(session, person_ids=list(chats)):
+            chats[identity.person_id].append((identity.channel, identity.chat_id))
+        return batch, chats
 
 
-def _chats(engine: Engine, person_id: int) -> list[tuple[str, str]]:
+def _record_all(
+    engine: Engine,
+    outcomes: list[tuple[Delivery, list[tuple[str, str]], list[SendResult]]],
+    now: datetime,
+) -> None:
     with session_scope(engine) as session:
-        return [(i.channel, i.chat_id) for i in people.identities(session, person_ids=[person_id])]
+        for delivery, chats, results in outcomes:
+            _record(session, delivery, chats, results, now)
 
 
 def _record(
-    engine: Engine,
+    session: Session,
     delivery: Delivery,
     chats: list[tuple[str, str]],
     results: list[SendResult],
@@ -175,21 +220,20 @@ def _record(
 ) -> None:
     outcomes = {r.outcome for r in results}
     error = "; ".join(r.error or "" for r in results) or None
-    with session_scope(engine) as session:
-        for (channel, chat_id), result in zip(chats, results, strict=True):
-            if result.outcome is Outcome.BLOCKED:
-                mark_blocked(session, channel=channel, chat_id=chat_id, now=now)
-        state = _state_for(outcomes, delivery.attempts)
-        if state == OutboxState.PENDING:
-            broadcasts.release_delivery(session, delivery_id=delivery.id or 0, error=error or "")
-        else:
-            broadcasts.finish_delivery(
-                session,
-                delivery_id=delivery.id or 0,
-                state=state,
-                now=now,
-                error=error if state != OutboxState.SENT else None,
-            )
+    for (channel, chat_id), result in zip(chats, results, strict=True):
+        if result.outcome is Outcome.BLOCKED:
+            mark_blocked(session, channel=channel, chat_id=chat_id, now=now)
+    state = _state_for(outcomes, delivery.attempts)
+    if state == OutboxState.PENDING:
+        broadcasts.release_delivery(session, delivery_id=delivery.id or 0, error=error or "")
+    else:
+        broadcasts.finish_delivery(
+            session,
+            delivery_id=delivery.id or 0,
+            state=state,
+            now=now,
+            error=error if state != OutboxState.SENT else None,
+        )
 
 
 def _state_for(outcomes: set[Outcome], attempts: int) -> str:

@@ -29,6 +29,7 @@ from bot.core.replies import Reply
 
 PRIORITY_REMINDER = 0
 PRIORITY_BROADCAST = 10
+TRANSIT_POLL = 0.005  # seconds: how soon to look again while granted sends have not started
 
 
 class Outcome(StrEnum):
@@ -73,8 +74,11 @@ class RateGate:
 
     def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
+        self.per_second = limits.per_second  # this instance's share of the bot's budget
         self.clock = clock
-        self._log: deque[float] = deque()
+        self._log: deque[float] = deque()  # when granted sends actually started
+        self._in_transit = 0  # granted, not started yet (their task has not run yet)
+        self._last_grant = float("-inf")
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._paused_until = 0.0
@@ -89,7 +93,13 @@ class RateGate:
         heapq.heappush(self._waiters, (priority, next(self._order), future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._dispatch())
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._in_transit = max(0, self._in_transit - 1)  # granted, never used
+            raise
+        self._started()  # the caller sends right after this returns, in the same task step
 
     async def _dispatch(self) -> None:
         while self._waiters:
@@ -99,8 +109,16 @@ class RateGate:
                 continue
             _, _, future = heapq.heappop(self._waiters)
             if not future.done():
-                self._log.append(self.clock())
+                self._in_transit += 1
+                self._last_grant = self.clock()
                 future.set_result(None)
+
+    def _started(self) -> None:
+        """The granted send is going out now. Windows count start times, not grant times:
+        a task that waited for the busy event loop after its grant starts later, and the
+        next grants move later with it instead of bunching up at the server."""
+        self._in_transit = max(0, self._in_transit - 1)
+        self._log.append(self.clock())
 
     def _delay(self) -> float:
         """Seconds until the next slot: sends are spaced evenly (a burst of 30 in the first
@@ -110,10 +128,11 @@ class RateGate:
         while self._log and self._log[0] <= now - self.limits.window:
             self._log.popleft()
         wait = self._paused_until - now
-        if self._log:
-            wait = max(wait, self._log[-1] + self.limits.window / self.limits.per_second - now)
-        if len(self._log) >= self.limits.per_second:
-            wait = max(wait, self._log[0] + self.limits.window - now)
+        latest = max(self._log[-1] if self._log else float("-inf"), self._last_grant)
+        wait = max(wait, latest + self.limits.window / self.per_second - now)
+        if len(self._log) + self._in_transit >= self.per_second:
+            oldest = self._log[0] + self.limits.window - now if self._log else TRANSIT_POLL
+            wait = max(wait, oldest, TRANSIT_POLL if self._in_transit else 0.0)
         return wait
 
 
@@ -143,13 +162,17 @@ class PacedSender:
         for attempt in range(self.limits.retries + 1):
             await self._wait_for_chat(channel, chat_id)
             await self.gate.acquire(priority)
-            self._chat_free_at[(channel, chat_id)] = self.clock() + self.limits.per_chat_interval
+            self._hold_chat(channel, chat_id)
             result = await transport.deliver(chat_id, reply)
             self._count(result.outcome)
-            if result.outcome is not Outcome.RETRY:
+            if result.outcome is not Outcome.RETRY or attempt == self.limits.retries:
                 return result
             await self._back_off(channel, chat_id, result, attempt)
         return result
+
+    def share(self, instances: int) -> None:
+        """Telegram's limits are per bot: with ``instances`` sending, each takes its share."""
+        self.gate.per_second = max(1, self.limits.per_second // max(1, instances))
 
     async def edit(
         self,
@@ -165,14 +188,24 @@ class PacedSender:
             return SendResult(Outcome.FAILED, error=f"no transport for channel {channel!r}")
         await self._wait_for_chat(channel, chat_id)
         await self.gate.acquire(priority)
-        self._chat_free_at[(channel, chat_id)] = self.clock() + self.limits.per_chat_interval
+        self._hold_chat(channel, chat_id)
         return await transport.edit(chat_id, message_id, reply)
 
+    def _hold_chat(self, channel: str, chat_id: str) -> None:
+        """The send goes out now: the chat's next slot is an interval away (never earlier
+        than a slot another send already reserved)."""
+        key = (channel, chat_id)
+        ready = self.clock() + self.limits.per_chat_interval
+        self._chat_free_at[key] = max(self._chat_free_at.get(key, 0.0), ready)
+
     async def _wait_for_chat(self, channel: str, chat_id: str) -> None:
-        free_at = self._chat_free_at.get((channel, chat_id), 0.0)
-        delay = free_at - self.clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        """Reserve this chat's next slot before waiting for it, so concurrent sends to one
+        chat (a person's several reminders in one tick) queue up instead of going together."""
+        key, now = (channel, chat_id), self.clock()
+        start = max(now, self._chat_free_at.get(key, 0.0))
+        self._chat_free_at[key] = start + self.limits.per_chat_interval
+        if start > now:
+            await asyncio.sleep(start - now)
 
     async def _back_off(self, channel: str, chat_id: str, result: SendResult, attempt: int) -> None:
         if result.retry_after is not None:  # 429: honour it, for everyone

@@ -34,7 +34,9 @@ def upsert_reminders(session: Session, *, rows: Sequence[dict[str, Any]]) -> Non
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Reminder).values(list(rows))
+    # One statement executed for many parameter sets: compiling a 500-row VALUES list per
+    # chunk cost seconds for a province-sized plan and held the write lock meanwhile.
+    statement = insert(Reminder.__table__)  # type: ignore[attr-defined]
     retired = and_(col(Reminder.state) == OutboxState.SKIPPED, col(Reminder.last_error) == RETIRED)
     statement = statement.on_conflict_do_update(
         index_elements=["item_id", "agency_id", "person_id", "kind", "offset_days"],
@@ -51,7 +53,7 @@ def upsert_reminders(session: Session, *, rows: Sequence[dict[str, Any]]) -> Non
             retired,
         ),
     )
-    session.execute(statement)
+    session.connection().execute(statement, list(rows))
 
 
 def retire_reminders(session: Session, *, ids: Sequence[int]) -> None:

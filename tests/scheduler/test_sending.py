@@ -192,11 +192,6 @@ def test_sends_to_one_chat_one_after_another_are_spaced_by_the_chat_interval() -
     assert run_virtual(main).times() == pytest.approx([0.0, 1.05, 2.10])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scheduler/sending.py: concurrent sends to one chat all read _chat_free_at before "
-    "any of them sets it, so they go out together (the tick sends one person's items at once)",
-)
 def test_concurrent_sends_to_one_chat_are_spaced_by_the_chat_interval() -> None:
     async def main(loop: VirtualTimeLoop) -> ClockedTransport:
         transport = ClockedTransport(loop)
@@ -257,11 +252,6 @@ def test_a_transient_failure_then_success_is_one_sent_message() -> None:
     assert sender.stats == {"retry": 2, "sent": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scheduler/sending.py: after the last attempt the sender still sleeps its back-off "
-    "(8 s with the defaults) before giving up, holding the tick for nothing",
-)
 def test_a_send_that_gives_up_returns_right_after_its_last_attempt() -> None:
     async def main(loop: VirtualTimeLoop) -> tuple[float, float]:
         transport = ClockedTransport(loop)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -27,36 +27,11 @@ from bot.i18n import translator
 
 log = logging.getLogger(__name__)
 REPLY_RETRIES = 5
-Hook = Callable[[TelegramTransport], Awaitable[None]]
 
 
-def build_application(
-    core: Core,
-    *,
-    token: str,
-    base_url: str,
-    on_start: Hook | None = None,
-    on_stop: Hook | None = None,
-) -> Application:
-    """The PTB application: one handler for every update, commands registered at start."""
-
-    async def post_init(app: Application) -> None:
-        await register_commands(app)
-        if on_start is not None:
-            await on_start(await sending_transport(token, base_url))
-
-    async def post_shutdown(app: Application) -> None:
-        if on_stop is not None:
-            await on_stop(TelegramTransport(app.bot))
-
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
-    )
-    app = builder.build()
+def build_application(core: Core, *, token: str, base_url: str) -> Application:
+    """The PTB application: one handler for every update (see ``channel`` for its lifecycle)."""
+    app = ApplicationBuilder().token(token).base_url(base_url).build()
     app.add_handler(TypeHandler(Update, _handler(core)))
     app.add_error_handler(_log_error)
     return app
