@@ -34,6 +34,8 @@ T = TypeVar("T")
 REPLY = Reply("Kính gửi đồng chí …")
 SENT = SendResult(Outcome.SENT, "1")
 RETRY = SendResult(Outcome.RETRY, error="502 Bad Gateway")
+VIRTUAL_TIME_LIMIT = 3600.0  # no test here needs an hour; past it the sender is stuck
+JUMP_LIMIT = 1_000_000
 
 
 class _JumpingSelector(selectors.DefaultSelector):
@@ -48,6 +50,9 @@ class _JumpingSelector(selectors.DefaultSelector):
         if timeout is None:
             raise RuntimeError("deadlock: every task waits and no timer is set")
         self._loop.now += max(timeout, 0.0)
+        self._loop.jumps += 1
+        if self._loop.now > VIRTUAL_TIME_LIMIT or self._loop.jumps > JUMP_LIMIT:
+            raise RuntimeError(f"still waiting after {self._loop.now:.1f} virtual seconds")
         return []
 
 
@@ -56,6 +61,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def __init__(self) -> None:
         self.now = 0.0
+        self.jumps = 0
         super().__init__(selector=_JumpingSelector(self))
 
     def time(self) -> float:
