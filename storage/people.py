@@ -65,3 +65,22 @@ def claim_invite(session: Session, *, invite_id: int, person_id: int, now: datet
 def agency_name(session: Session, *, agency_id: int) -> str:
     agency = session.get(Agency, agency_id)
     return agency.name if agency else "?"
+
+
+def mark_reachable(session: Session, *, channel: str, chat_id: str, person_id: int) -> None:
+    """A message from a chat we marked blocked means it is open again (the person unblocked
+    the bot): clear the marks so reminders and broadcasts reach it again."""
+    session.execute(
+        update(ChannelIdentity)
+        .where(
+            col(ChannelIdentity.channel) == channel,
+            col(ChannelIdentity.chat_id) == chat_id,
+            col(ChannelIdentity.blocked_at).is_not(None),
+        )
+        .values(blocked_at=None)
+    )
+    session.execute(
+        update(Person)
+        .where(col(Person.id) == person_id, col(Person.unreachable_at).is_not(None))
+        .values(unreachable_at=None)
+    )

@@ -54,6 +54,10 @@ class Core:
                 person = people.person_by_chat(
                     session, channel=event.channel, chat_id=event.chat_id
                 )
+                if person is not None and person.id is not None:
+                    people.mark_reachable(
+                        session, channel=event.channel, chat_id=event.chat_id, person_id=person.id
+                    )
                 locale = person.locale if person else self.default_locale
                 turn = Turn(session, event, now, person, translator(locale), self.config)
                 self._dispatch(turn)

@@ -47,3 +47,23 @@ def delivered_per_chat(client: SandboxClient, chats: list[int]) -> dict[int, int
         if chat in counts:
             counts[chat] += 1
     return counts
+
+
+def wait_broadcast_done(bot_env: BotEnv, broadcast_id: int, timeout: float = 120.0) -> None:
+    """Block until the bot marks the broadcast done (polling its row, bounded in time)."""
+    import time
+
+    engine = create_engine(bot_env.database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                state = conn.execute(
+                    text("SELECT state FROM broadcast WHERE id = :i"), {"i": broadcast_id}
+                ).scalar_one_or_none()
+            if state == "done":
+                return
+            time.sleep(0.2)  # re-reading a condition, not waiting for a guessed duration
+    finally:
+        engine.dispose()
+    raise AssertionError(f"broadcast {broadcast_id} not done within {timeout} s")

@@ -56,5 +56,5 @@ class TelegramTransport:
 
 
 def retry_seconds(value: object) -> float:
-    total = getattr(value, "totalretry_seconds", None)
+    total = getattr(value, "total_seconds", None)
     return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
