@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from bot.planfile.parse import PlanFileError, read_plan_file
 from bot.planfile.render import plan_document, plan_text
 from bot.reports.cli import register as register_reports
 from bot.settings import Settings
+from scheduler.clock import clock_from
 from storage import repo
 from storage.db import session_scope
 
@@ -110,22 +111,28 @@ class RoleName(StrEnum):
 
 @invite_app.command("create")
 def invite_create(
-    agency: str = typer.Option(..., "--agency", help="Agency code from the plan file"),
+    agency: str | None = typer.Option(None, "--agency", help="Agency code from the plan file"),
     role: RoleName = typer.Option(RoleName.focal, "--role"),
     name: str | None = typer.Option(None, "--name", help="Person's name as it should appear"),
+    person: int | None = typer.Option(
+        None, "--person", help="Add a chat (another channel) to this registered person"
+    ),
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
     """Print a single-use, expiring invitation and its Telegram deep link."""
+    if (agency is None) == (person is None):
+        raise fail("Give --agency CODE for a new person, or --person ID to add a channel.")
     settings = Settings()
     engine = open_database(settings)
     try:
         with session_scope(engine) as session:
             invite = create_invite(
                 session,
-                agency_code=agency,
+                agency_code=agency or "",
                 role=role.value,
                 name=name,
-                now=datetime.now(UTC),
+                person_id=person,
+                now=clock_from(settings.clock_file).now(),
                 ttl=timedelta(hours=settings.invite_ttl_hours),
                 bot_username=settings.bot_username,
             )
@@ -143,33 +150,65 @@ def invite_create(
         )
     else:
         typer.echo(
-            f"Invitation for {agency} ({role.value}), valid until "
+            f"Invitation for {agency or f'person #{person}'} ({role.value}), valid until "
             f"{invite.expires_at.isoformat(timespec='minutes')}:\n"
             f"  link:  {invite.link}\n  token: {invite.token}\n"
             f"Send the link to the person; on Zalo they send the token as a message."
         )
 
 
+class ChannelChoice(StrEnum):
+    auto = "auto"
+    telegram = "telegram"
+    zalo = "zalo"
+    both = "both"
+
+
 @app.command("run")
 def run(
+    channel: ChannelChoice = typer.Option(
+        ChannelChoice.auto,
+        "--channel",
+        help="telegram, zalo, both, or auto (every channel whose token is set)",
+    ),
     webhook_url: str | None = typer.Option(
         None,
         "--webhook-url",
-        help="Receive updates by webhook at this public HTTPS URL (default: long polling)",
+        help="Telegram: receive updates by webhook at this public HTTPS URL (default: polling)",
     ),
     listen: str = typer.Option(
-        "127.0.0.1:8443", "--listen", help="HOST:PORT the webhook server binds to"
+        "127.0.0.1:8443", "--listen", help="HOST:PORT the Telegram webhook server binds to"
+    ),
+    zalo_webhook_url: str | None = typer.Option(
+        None, "--zalo-webhook-url", help="Zalo: receive updates by webhook at this URL"
+    ),
+    zalo_listen: str = typer.Option(
+        "127.0.0.1:8444", "--zalo-listen", help="HOST:PORT the Zalo webhook server binds to"
     ),
 ) -> None:
     """Run the bot and its scheduler with the settings from the environment or .env."""
     settings = Settings()
     setup_logging(instance=settings.instance_name, secrets=secret_values(settings))
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise fail(f"--listen {listen!r}: expected HOST:PORT, for example 0.0.0.0:8443")
-    from bot.run import run_bot  # imports python-telegram-bot only when the bot runs
+    from bot.run import RunOptions, run_bot  # imports the channel libraries only to run
 
-    run_bot(settings, webhook_url=webhook_url, listen=(host, int(port)))
+    channels = {"auto": (), "both": ("telegram", "zalo")}.get(channel.value, (channel.value,))
+    run_bot(
+        settings,
+        RunOptions(
+            channels=channels,
+            webhook_url=webhook_url,
+            listen=_host_port(listen, "--listen"),
+            zalo_webhook_url=zalo_webhook_url,
+            zalo_listen=_host_port(zalo_listen, "--zalo-listen"),
+        ),
+    )
+
+
+def _host_port(value: str, option: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise fail(f"{option} {value!r}: expected HOST:PORT, for example 0.0.0.0:8443")
+    return host, int(port)
 
 
 @app.command(
@@ -193,6 +232,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.telegram_bot_token,
         settings.zalo_bot_token,
         settings.telegram_webhook_secret,
+        settings.zalo_webhook_secret,
     )
     values = [t.get_secret_value() for t in tokens if t is not None]
     return values + derived_secrets(values)

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     clock_file: str | None = Field(default=None, alias="BAOCAO_CLOCK_FILE")
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
 
+    zalo_webhook_secret: SecretStr | None = Field(default=None, alias="ZALO_WEBHOOK_SECRET")
+
+    @property
+    def zalo_webhook_secret_value(self) -> str | None:
+        secret = self.zalo_webhook_secret
+        return secret.get_secret_value() if secret is not None else None
+
     @property
     def telegram_webhook_secret_value(self) -> str | None:
         secret = self.telegram_webhook_secret

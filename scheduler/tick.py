@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.core.reminders import ReminderText, event_reply, reminder_reply
+from bot.core.reminders import REMINDER_STEP, ReminderText, event_reply, reminder_reply
 from bot.core.replies import Reply
 from bot.i18n import translator
 from scheduler.calendar import load_calendar
 from scheduler.policy import apply_quiet_hours, due_day_note, in_quiet_hours
 from scheduler.reminders import KIND_EVENT, item_policy
-from scheduler.sending import PRIORITY_REMINDER, Outcome, PacedSender
-from storage import outbox, people, progress
+from scheduler.sending import PRIORITY_REMINDER, Outcome, PacedSender, SendResult
+from storage import dialogues, outbox, people, progress
 from storage.db import session_scope
 from storage.models import OutboxState, Person, Plan, PlanItem, Reminder, Status
 
@@ -210,6 +210,7 @@ def _record_results(
             )
             report.sent += 1
             report.coalesced += len(others)
+            _offer_typed_answers(session, message, results)
         elif Outcome.INVALID_TOKEN in outcomes:
             # The bot's own token is refused: nothing about this reminder is wrong, so it
             # waits (no attempt counted) instead of failing for good with all the others.
@@ -266,3 +267,21 @@ def _mark_blocked(session: Session, message: Message, results: list, now: dateti
 def _beat(engine: Engine, now: datetime, holder: str) -> None:
     with session_scope(engine) as session:
         outbox.beat(session, name="tick", at=now, holder=holder)
+
+
+def _offer_typed_answers(session: Session, message: Message, results: list[SendResult]) -> None:
+    """Let a typed number or word answer the reminder, as a button press would (Zalo has no
+    buttons; on Telegram it also helps). Never interrupts a dialogue already under way."""
+    assert message.reply is not None
+    choices = [[c.label, c.data] for c in message.reply.choices]
+    if not choices:
+        return
+    for (channel, chat_id), result in zip(message.chats, results, strict=True):
+        if result.outcome is Outcome.SENT:
+            dialogues.offer_if_idle(
+                session,
+                channel=channel,
+                chat_id=chat_id,
+                step=REMINDER_STEP,
+                data={"choices": choices},
+            )

@@ -50,3 +50,16 @@ def clear_dialogue(session: Session, *, channel: str, chat_id: str) -> bool:
 def dialogue_data(row: DialogueState) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(row.data_json or "{}")
     return data
+
+
+def offer_if_idle(
+    session: Session, *, channel: str, chat_id: str, step: str, data: dict[str, Any]
+) -> bool:
+    """Start ``step`` only when the chat is not in the middle of another dialogue (an older
+    offer of the same kind is replaced). Used to let a typed number answer a reminder."""
+    row = session.get(DialogueState, (channel, chat_id))
+    prefix = step.split(":", 1)[0] + ":"
+    if row is not None and row.step != "idle" and not row.step.startswith(prefix):
+        return False
+    save_dialogue(session, channel=channel, chat_id=chat_id, step=step, data=data)
+    return True

@@ -309,3 +309,12 @@ class Heartbeat(SQLModel, table=True):
     name: str = Field(max_length=64, primary_key=True)
     at: datetime = Field(sa_column=_instant(nullable=False))
     holder: str = Field(max_length=128)
+
+
+class InboundSeen(SQLModel, table=True):
+    """An inbound update already handled, by channel and its own id (Zalo redelivers)."""
+
+    __tablename__ = "inbound_seen"
+    channel: str = Field(max_length=16, primary_key=True)
+    key: str = Field(max_length=128, primary_key=True)
+    at: datetime = Field(sa_column=_instant(nullable=False))

@@ -20,6 +20,7 @@ from bot.core.commands import run_command
 from bot.core.dialogue import Flow
 from bot.core.events import Inbound
 from bot.core.invites import redeem
+from bot.core.reminders import REMINDER_STEP
 from bot.core.replies import Choice, Outbound, Outbox, Reply
 from bot.core.turn import CoreConfig, Turn
 from bot.i18n import translator
@@ -158,9 +159,13 @@ class Core:
                 )
             )
             return
-        flow.advance(turn, state.step, data, chosen.data)
+        self._advance(turn, state.step, data, chosen.data)
 
     def _advance(self, turn: Turn, step: str, data: dict[str, Any], payload: str) -> None:
+        if step == REMINDER_STEP:  # a typed answer to a reminder: as if its button was pressed
+            if not any(handler(turn, payload) for handler in self.button_handlers):
+                progress.mismatch(turn, step, payload)
+            return
         _flow(step).advance(turn, step, data, payload)
 
 

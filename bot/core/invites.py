@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.core.turn import Turn
 from storage import audit, people
-from storage.models import ChannelIdentity, Invite, Person, Role
+from storage.models import Agency, ChannelIdentity, Invite, Person, Role
 
 TOKEN_BYTES = 16
 
@@ -46,8 +46,19 @@ def create_invite(
     now: datetime,
     ttl: timedelta,
     bot_username: str,
+    person_id: int | None = None,
 ) -> NewInvite:
-    """Store a new invite and return its token and Telegram deep link."""
+    """Store a new invite and return its token and Telegram deep link.
+
+    With ``person_id`` the invite adds a chat (say, on Zalo) to a person who is already
+    registered (say, on Telegram): one person, several channels, reminders on each.
+    """
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None or person.archived_at is not None:
+            raise InviteError(f"no active person #{person_id}")
+        agency_row = session.get(Agency, person.agency_id)
+        agency_code, role, name = (agency_row.code if agency_row else "?"), person.role, person.name
     if role not in {r.value for r in Role}:
         raise InviteError(f"unknown role {role!r} (focal, coordinator or admin)")
     agency = people.agency_by_code(session, code=agency_code)
@@ -61,6 +72,7 @@ def create_invite(
             role=role,
             name=name,
             expires_at=now + ttl,
+            person_id=person_id,
         )
     )
     session.flush()
@@ -144,7 +156,8 @@ def _refusal_text(turn: Turn, problem: str | None) -> str:
 
 
 def _bind(turn: Turn, invite: Invite) -> None:
-    person = Person(
+    existing = turn.session.get(Person, invite.person_id) if invite.person_id else None
+    person = existing or Person(
         name=invite.name or turn.event.sender_name or "?",
         agency_id=invite.agency_id,
         role=invite.role,

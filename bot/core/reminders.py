@@ -18,9 +18,11 @@ from bot.core.labels import STATUS_LABELS
 from bot.core.replies import Choice, Reply
 from bot.core.turn import Turn
 from bot.i18n import N_, Translator
+from storage import dialogues
 
 QUICK = "q"
 SNOOZE = "z"
+REMINDER_STEP = "reminder:answer"  # a typed answer to the last reminder (see scheduler.tick)
 SNOOZE_LABEL = N_("Remind me later")
 SnoozeFn = Callable[[Turn, int], datetime]
 
@@ -122,9 +124,20 @@ def handle_reminder_button(turn: Turn, data: str, snooze: SnoozeFn | None = None
         progress.choose_status(turn, item_id, status)
     elif kind == SNOOZE and snooze is not None:
         when = snooze(turn, item_id)
+        _end_reminder_offer(turn)
         turn.reply(
             turn._("All right. I will remind you again at {time}.").format(
                 time=turn.t.datetime(when)
             )
         )
     return True
+
+
+def _end_reminder_offer(turn: Turn) -> None:
+    state = dialogues.load_dialogue(
+        turn.session, channel=turn.event.channel, chat_id=turn.event.chat_id
+    )
+    if state is not None and state.step == REMINDER_STEP:
+        dialogues.clear_dialogue(
+            turn.session, channel=turn.event.channel, chat_id=turn.event.chat_id
+        )

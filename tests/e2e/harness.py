@@ -93,11 +93,11 @@ class BotEnv:
 class BotProcess:
     """A ``baocao run`` child process; ``kill`` is SIGKILL (a crash), ``stop`` is SIGTERM."""
 
-    def __init__(self, env: BotEnv) -> None:
+    def __init__(self, env: BotEnv, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.log = (env.workdir / "bot.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", "run", *args],
             env=env.env(),
             cwd=env.workdir,
             stdout=self.log,

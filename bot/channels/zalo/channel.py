@@ -1,0 +1,146 @@
+"""The Zalo channel's lifecycle: long polling (one update per ``getUpdates``, 408 when idle)
+or a webhook server checking ``X-Bot-Api-Secret-Token`` in constant time.
+
+Zalo redelivers; every update's message id goes through ``storage.inbound.first_time`` so a
+duplicate is dropped, whichever instance receives it. The bot's own echoes are dropped too.
+A token Zalo rejects (401/404) stops the channel with a clear message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.channels.zalo.api import CHANNEL, ZaloApi, ZaloError
+from bot.channels.zalo.convert import to_inbound, unwrap, update_key
+from bot.channels.zalo.transport import ZaloTransport
+from bot.core.engine import Core
+from bot.core.replies import AnswerButton, Outbound
+from scheduler.sending import Outcome
+from storage import inbound
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+ERROR_PAUSE_SECONDS = 2.0
+REPLY_RETRIES = 5
+
+
+class ZaloTokenRejected(SystemExit):
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"Zalo rejected ZALO_BOT_TOKEN (HTTP {status}): check the token in "
+            "Zalo Bot Creator and set it again."
+        )
+
+
+class ZaloChannel:
+    def __init__(
+        self,
+        core: Core,
+        api: ZaloApi,
+        *,
+        webhook_url: str | None = None,
+        listen: tuple[str, int] | None = None,
+        secret: str | None = None,
+    ) -> None:
+        self.core, self.api = core, api
+        self.transport = ZaloTransport(api)
+        self.webhook_url, self.listen, self.secret = webhook_url, listen, secret
+        self._task: asyncio.Task[None] | None = None
+        self._site: web.AppRunner | None = None
+
+    async def start(self) -> ZaloTransport:
+        try:
+            await self.api.call("getMe")
+        except ZaloError as exc:
+            if exc.status in (401, 404):
+                raise ZaloTokenRejected(exc.status) from None
+            raise
+        if self.webhook_url is not None:
+            await self._start_webhook()
+        else:
+            await self.api.call("deleteWebhook")
+            self._task = asyncio.create_task(self._poll())
+        return self.transport
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._site is not None:
+            await self._site.cleanup()
+        await self.api.close()
+
+    async def _poll(self) -> None:
+        while True:
+            try:
+                update = await self.api.get_update()
+            except ZaloError as exc:
+                if exc.status in (401, 404):
+                    log.error("%s", ZaloTokenRejected(exc.status).code)
+                    return
+                log.warning("Zalo getUpdates failed (%s); retrying", exc.status)
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)  # back off before polling again
+                continue
+            if update is not None:
+                await self.handle(update)
+
+    async def handle(self, body: Any) -> None:
+        """One update from polling or the webhook: de-duplicate, hand to the core, reply."""
+        update = unwrap(body)
+        event = to_inbound(update) if update is not None else None
+        key = update_key(update) if update is not None else None
+        if event is None or key is None:
+            return
+        if not await asyncio.to_thread(self._first_time, key):
+            return
+        for action in await asyncio.to_thread(self.core.handle, event):
+            await self._perform(action)
+
+    def _first_time(self, key: str) -> bool:
+        with session_scope(self.core.engine) as session:
+            return inbound.first_time(session, channel=CHANNEL, key=key, now=datetime.now(UTC))
+
+    async def _perform(self, action: Outbound) -> None:
+        """Send a reply, waiting out flood control (429) a few times, as on Telegram."""
+        if isinstance(action, AnswerButton):
+            return  # no buttons on Zalo
+        for _attempt in range(REPLY_RETRIES):  # Send, or Edit sent as new text (no edits)
+            result = await self.transport.deliver(action.chat_id, action.reply)
+            if result.outcome is not Outcome.RETRY:
+                break
+            await asyncio.sleep(result.retry_after or 1.0)  # the hint Zalo gave, if any
+        if result.error:
+            log.warning("Zalo reply to %s failed: %s", action.chat_id, result.error)
+
+    async def _start_webhook(self) -> None:
+        assert self.webhook_url is not None and self.secret is not None
+        server = web.Application()
+        server.router.add_post(urlsplit(self.webhook_url).path or "/", self._receive)
+        self._site = web.AppRunner(server, access_log=None)
+        await self._site.setup()
+        host, port = self.listen or ("127.0.0.1", 8444)
+        await web.TCPSite(self._site, host, port).start()
+        await self.api.call("setWebhook", url=self.webhook_url, secret_token=self.secret)
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        assert self.secret is not None
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning(
+                "Zalo webhook request refused: missing or wrong secret (from %s)", request.remote
+            )
+            return web.Response(status=403, text="forbidden")
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="bad update")
+        await self.handle(body)
+        return web.Response(text="ok")
