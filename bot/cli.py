@@ -157,6 +157,23 @@ def invite_create(
         )
 
 
+@app.command("backup")
+def backup(target: Path = typer.Argument(..., help="New file for the copy")) -> None:
+    """Copy the SQLite database while the bot runs (PostgreSQL: use pg_dump)."""
+    from storage.backup import BackupUnsupported, backup_sqlite
+
+    engine = open_database(Settings())
+    try:
+        size = backup_sqlite(engine, target)
+    except BackupUnsupported:
+        raise fail(
+            "This database is PostgreSQL: back it up with pg_dump (see docs/deploy.md)."
+        ) from None
+    except (OSError, RuntimeError) as exc:
+        raise fail(f"Backup failed: {exc}") from None
+    typer.echo(f"Backup written to {target} ({size:,} bytes, integrity check ok).")
+
+
 class ChannelChoice(StrEnum):
     auto = "auto"
     telegram = "telegram"
