@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from storage.models import DialogueState
@@ -20,15 +22,29 @@ def save_dialogue(
 ) -> DialogueState:
     """Start or advance the dialogue; every save bumps ``version``.
 
-    The row is read afresh ``FOR UPDATE`` (no lock on SQLite, whose writers are serialized
-    already): on PostgreSQL two instances saving the same chat at once would otherwise both
-    write the same next version, and a button of the older message would still be accepted.
+    The row is created if absent (insert-or-nothing), then read afresh ``FOR UPDATE``. SQLite
+    serializes writers anyway; on PostgreSQL two sessions saving the same chat at once (two
+    instances, or two reminders to one person in one tick) would otherwise both insert the
+    first row (a key violation) or both write the same next version (a button of the older
+    message would still be accepted). Here the second waits for the first and comes after it.
     """
-    row = session.get(
-        DialogueState, (channel, chat_id), with_for_update=True, populate_existing=True
-    )
+    row = _locked(session, channel, chat_id)
     if row is None:
-        row = DialogueState(channel=channel, chat_id=chat_id, step=step, version=0)
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(DialogueState)
+            .values(
+                channel=channel,
+                chat_id=chat_id,
+                step="idle",
+                data_json="{}",
+                version=0,
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+        )
+        row = _locked(session, channel, chat_id)
+        assert row is not None
     row.step = step
     row.data_json = json.dumps(data, ensure_ascii=False)
     row.version += 1
@@ -36,6 +52,12 @@ def save_dialogue(
     session.add(row)
     session.flush()
     return row
+
+
+def _locked(session: Session, channel: str, chat_id: str) -> DialogueState | None:
+    return session.get(
+        DialogueState, (channel, chat_id), with_for_update=True, populate_existing=True
+    )
 
 
 def clear_dialogue(session: Session, *, channel: str, chat_id: str) -> bool:

@@ -316,6 +316,23 @@ def test_two_instances_saving_one_chat_at_once_get_different_versions(engine: En
         assert row is not None and (row.version, row.step) == (3, "report:note")
 
 
+@postgres_only
+def test_two_sessions_starting_one_chat_at_once_do_not_collide_on_the_first_row(
+    engine: Engine,
+) -> None:
+    """Two reminders to one person sent in one tick both offer a dialogue in their own
+    session: the second waits for the first row instead of inserting it again."""
+    chat = {"channel": "telegram", "chat_id": "1002"}
+    with Session(engine) as first, Session(engine) as second:
+        assert dialogues.save_dialogue(first, **chat, step="reminder:answer", data={}).version == 1
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(_save_and_commit, second, chat)
+            with pytest.raises(TimeoutError):
+                later.result(timeout=0.3)  # waits on the key "first" is inserting
+            first.commit()
+            assert later.result(timeout=10) == 2
+
+
 def _save_and_commit(session: Session, chat: dict[str, str]) -> int:
     session.execute(text("SET LOCAL lock_timeout = '10s'"))
     row = dialogues.save_dialogue(session, **chat, step="report:note", data={})
