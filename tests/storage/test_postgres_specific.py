@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from storage import broadcasts, dialogues, outbox
+from storage import broadcasts, dialogues, inbound, leases, outbox
 from storage.db import session_scope
 from storage.models import Agency, Delivery, JobRun, OutboxState, Person, Plan, PlanItem, Reminder
 
@@ -338,3 +338,74 @@ def _save_and_commit(session: Session, chat: dict[str, str]) -> int:
     row = dialogues.save_dialogue(session, **chat, step="report:note", data={})
     session.commit()
     return row.version
+
+
+# -- leases and inbound de-duplication: one winner among instances -------------------------
+
+TTL = timedelta(seconds=30)
+
+
+def test_instances_racing_for_a_free_lease_leave_it_to_exactly_one(engine: Engine) -> None:
+    start = threading.Barrier(WORKERS)
+
+    def acquire(holder: str) -> bool:
+        start.wait()
+        with session_scope(engine) as session:
+            return leases.acquire(session, name="poller", holder=holder, now=NOW, ttl=TTL)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        won = list(pool.map(acquire, [f"instance-{n}" for n in range(WORKERS)]))
+    assert won.count(True) == 1
+
+
+def test_a_lease_is_renewed_by_its_holder_and_taken_over_only_once_expired(engine: Engine) -> None:
+    def acquire(holder: str, at: datetime) -> bool:
+        with session_scope(engine) as session:
+            return leases.acquire(session, name="poller", holder=holder, now=at, ttl=TTL)
+
+    assert acquire("a", NOW)
+    assert not acquire("b", NOW + TTL / 2)
+    assert acquire("a", NOW + TTL / 2)  # renewed until NOW + 1.5 TTL
+    assert not acquire("b", NOW + TTL)
+    assert acquire("b", NOW + 2 * TTL)
+    assert not acquire("a", NOW + 2 * TTL)
+
+
+@postgres_only
+def test_an_expired_lease_taken_by_one_instance_is_not_taken_again_by_another_waiting(
+    engine: Engine,
+) -> None:
+    with session_scope(engine) as session:
+        assert leases.acquire(session, name="poller", holder="dead", now=NOW, ttl=TTL)
+    later = NOW + 2 * TTL
+    with Session(engine) as first:
+        assert leases.acquire(first, name="poller", holder="a", now=later, ttl=TTL)
+        with ThreadPoolExecutor(1) as pool:
+            second = pool.submit(_acquire_and_commit, engine, "b", later)
+            with pytest.raises(TimeoutError):
+                second.result(timeout=0.3)  # waits for "a" to commit or roll back
+            first.commit()
+            assert second.result(timeout=10) is False
+
+
+def _acquire_and_commit(engine: Engine, holder: str, at: datetime) -> bool:
+    with Session(engine) as session:
+        session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        won = leases.acquire(session, name="poller", holder=holder, now=at, ttl=TTL)
+        session.commit()
+        return won
+
+
+def test_an_update_delivered_to_several_instances_is_handled_by_one(engine: Engine) -> None:
+    start = threading.Barrier(WORKERS)
+
+    def first_time(_: int) -> bool:
+        start.wait()
+        with session_scope(engine) as session:
+            return inbound.first_time(session, channel="zalo", key="evt-1", now=NOW)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        firsts = list(pool.map(first_time, range(WORKERS)))
+    assert firsts.count(True) == 1
+    with Session(engine) as session:
+        assert inbound.seen(session, channel="zalo", key="evt-1")
