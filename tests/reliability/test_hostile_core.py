@@ -328,7 +328,7 @@ def test_random_and_malformed_events_never_crash_the_core_nor_cross_roles(
     HostileChats.template = world_template
     runner = HostileChats.TestCase()
     runner.settings = settings(
-        max_examples=40,
+        max_examples=75,
         stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
