@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,15 +111,27 @@ class Lane:
         self.chats = register_many(self.env, client, RECIPIENTS)
         self.engine = make_engine(self.env.database_url)
         self.database = workdir / "baocao.db"
-        self.bot = BotProcess(self.env)
-        advance(self.env, self.engine, self.bot, START, timeout=WAIT_SECONDS)
-        self.moments = iter(self._reminder_moments())
+        self.bot: BotProcess | None = None
+        self.moments: Iterator[datetime] = iter(())
+
+    @property
+    def process(self) -> BotProcess:
+        """The bot process running now (a new one after each restart)."""
+        assert self.bot is not None
+        return self.bot
 
     def run(self, rounds: list[Round]) -> list[Outcome]:
         try:
+            self.bot = BotProcess(self.env)
+            advance(self.env, self.engine, self.bot, START, timeout=WAIT_SECONDS)
+            self.moments = iter(self._reminder_moments())
             return [self._round(r) for r in rounds]
+        except BaseException as exc:
+            log = self.bot.output()[-4000:] if self.bot else ""
+            raise AssertionError(f"{exc}\n--- bot log ---\n{log}") from exc
         finally:
-            self.bot.stop()
+            if self.bot is not None:
+                self.bot.stop()
             self.engine.dispose()
 
     def _reminder_moments(self) -> list[datetime]:
@@ -135,7 +148,7 @@ class Lane:
             expected, finish, recorded = self._start_reminders()
         if r.kill_after:
             self.client.wait_sent(count=r.kill_after, since_id=mark, timeout=WAIT_SECONDS)
-        self.bot.kill()
+        self.process.kill()
         outcome = Outcome(r, integrity=integrity(self.database))
         recorded_at_kill = recorded()
         restart_mark = self.client.mark()  # the killed process's sends are all before this
@@ -171,7 +184,7 @@ class Lane:
             )
 
         def finish() -> None:
-            wait_for_broadcast(self.engine, broadcast_id, self.bot, WAIT_SECONDS)
+            wait_for_broadcast(self.engine, broadcast_id, self.process, WAIT_SECONDS)
 
         return {chat: [notice] for chat in self.chats}, finish, recorded
 
@@ -191,7 +204,7 @@ class Lane:
             )
 
         def finish() -> None:
-            advance(self.env, self.engine, self.bot, after_restart, timeout=WAIT_SECONDS)
+            advance(self.env, self.engine, self.process, after_restart, timeout=WAIT_SECONDS)
 
         return expected, finish, recorded
 
@@ -215,11 +228,7 @@ def _due_titles(engine: Engine, moment: datetime) -> dict[int, list[str]]:
 
 def _run_lane(workdir: Path, template: Path, rounds: list[Round]) -> list[Outcome]:
     with SandboxProcess() as sandbox, sandbox.client() as client:
-        lane = Lane(workdir, template, client, sandbox.url)
-        try:
-            return lane.run(rounds)
-        except BaseException as exc:
-            raise AssertionError(f"{exc}\n--- bot log ---\n{lane.bot.output()[-4000:]}") from exc
+        return Lane(workdir, template, client, sandbox.url).run(rounds)
 
 
 def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_unrecorded_sends(

@@ -2,7 +2,8 @@
 points of two agencies, a coordinator, an admin) and a stranger with random and malformed
 events: huge texts, zero-width and right-to-left characters, SQL-looking text, odd digits,
 commands with odd arguments, forged callback data (``d<ver>:…``, ``q:<item>:<status>``,
-``z:<item>``), the buttons of another person's dialogue, attachments, edits, group chats.
+``z:<item>``), the buttons of another person's dialogue, reminders answered by typing,
+attachments, edits, group chats.
 
 After every event:
 - no internal error: the core never apologises (an apology means an exception inside);
@@ -28,7 +29,11 @@ from sqlmodel import Session, col, select
 
 from bot.core.commands import COMMANDS
 from bot.core.events import Attachment, ButtonPress, Inbound
+from bot.core.reminders import REMINDER_STEP, quick_choices
+from bot.i18n import translator
+from storage import dialogues
 from storage import progress as progress_store
+from storage.db import session_scope
 from storage.models import (
     AuditLog,
     Broadcast,
@@ -209,6 +214,21 @@ class HostileChats(RuleBasedStateMachine):
     ) -> None:
         """Reminder buttons name the item: forge them for every item, one's own or not."""
         self._press(chat, f"z:{item}" if later else f"q:{item}:{status}")
+
+    @rule(chat=chats, item=st.sampled_from(SAMPLE_ITEMS))
+    def a_reminder_arrives(self, chat: str, item: int) -> None:
+        """What the tick does after sending a reminder: its buttons, and its choices offered
+        to typed answers (unless a dialogue is under way). Any item: the handlers check."""
+        choices = quick_choices(translator("vi"), item)
+        with session_scope(self.world.engine) as session:
+            dialogues.offer_if_idle(
+                session,
+                channel=CHANNEL,
+                chat_id=chat,
+                step=REMINDER_STEP,
+                data={"choices": [[c.label, c.data] for c in choices]},
+            )
+        self.offered[chat] = (self.offered[chat] + [c.data for c in choices])[-30:]
 
     @rule(chat=chats, payload=payloads)
     def answer_the_current_question_with_forged_data(self, chat: str, payload: str) -> None:

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "918273645:RELIABILITY_secret_Zq9xYw8vUt7sRp6oNm5"
 SECRET_HALF = TOKEN.split(":", 1)[1]
-WEBHOOK_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_HEADERS = ("X-Telegram-Bot-Api-Secret-Token", "X-Bot-Api-Secret-Token")  # Telegram, Zalo
 
 
 def _leaks(text: str) -> list[str]:
@@ -127,11 +127,12 @@ def _dump(database: Path) -> str:
 
 
 def _webhook_sources() -> list[Path]:
-    """Product files that read Telegram's webhook secret header (the sandbox aside)."""
+    """Product files that read a webhook secret header (the sandbox aside)."""
     return [
         path
         for path in sorted((ROOT / "bot").rglob("*.py"))
-        if "sandbox" not in path.parts and WEBHOOK_HEADER in path.read_text(encoding="utf-8")
+        if "sandbox" not in path.parts
+        and any(header in path.read_text(encoding="utf-8") for header in WEBHOOK_HEADERS)
     ]
 
 
