@@ -125,7 +125,7 @@ def run_command(turn: Turn, name: str, args: str) -> None:
         turn.reply(turn._("Unknown command. Send /help to see the commands."))
         return
     if turn.person is None:
-        turn.audit(name, "refused", "not registered")
+        turn.audit(command.name, "refused", "not registered")
         redeem(turn, "")
         return
     if turn.person.role not in command.roles:

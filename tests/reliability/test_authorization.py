@@ -86,7 +86,7 @@ def test_a_stranger_may_only_register(world: World, name: str) -> None:
     if name == "start":
         assert refusals == []  # a bare /start is a welcome, not a failed attempt
     else:
-        assert refusals == [(name, "refused", "not registered")], refusals
+        assert refusals == [(command, "refused", "not registered")], refusals
     with Session(world.engine) as session:
         assert session.get(DialogueState, (CHANNEL, stranger)) is None
         identities = select(func.count()).select_from(ChannelIdentity)
