@@ -8,9 +8,7 @@ the suite runs within a time budget.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from bot.sandbox.server import ThreadedSandbox
 from storage.db import make_engine
 from tests.e2e import conftest as e2e
 from tests.e2e.harness import PLAN, BotEnv
+from tests.reliability.helpers import START, copy_database
 
 # The end-to-end fixtures, and the hook that shows the bot's log when a test fails.
 sandbox = e2e.sandbox
@@ -27,8 +26,6 @@ client = e2e.client
 start_bot = e2e.start_bot
 person = e2e.person
 pytest_runtest_makereport = e2e.pytest_runtest_makereport
-
-START = datetime(2021, 5, 20, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Thursday
 
 
 @pytest.fixture(scope="session")
@@ -39,14 +36,6 @@ def plan_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env.set_time(START)
     env.cli("plan", "load", str(PLAN))
     return workdir / "baocao.db"
-
-
-def copy_database(template: Path, workdir: Path) -> None:
-    """A private copy of the template database (the template is never opened for writing)."""
-    for suffix in ("", "-wal"):
-        source = template.with_name(template.name + suffix)
-        if source.exists():
-            shutil.copyfile(source, workdir / f"baocao.db{suffix}")
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,15 @@ from storage.models import Broadcast
 from tests.e2e.harness import ROOT, BotEnv, BotProcess
 
 POLL_SECONDS = 0.05
+START = datetime(2021, 5, 20, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam, a Thursday
+
+
+def copy_database(template: Path, workdir: Path) -> None:
+    """A private copy of the template database (the template is never opened for writing)."""
+    for suffix in ("", "-wal"):
+        source = template.with_name(template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, workdir / f"baocao.db{suffix}")
 
 
 def wait_until(

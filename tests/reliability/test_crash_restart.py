@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import Engine
@@ -35,10 +36,11 @@ from storage.db import make_engine, session_scope
 from storage.models import ChannelIdentity, Delivery, OutboxState, Person, PlanItem, Reminder
 from tests.e2e.harness import BotEnv, BotProcess
 from tests.e2e.recipients import register_many
-from tests.reliability.conftest import START, copy_database
 from tests.reliability.helpers import (
+    START,
     SandboxProcess,
     advance,
+    copy_database,
     count,
     integrity,
     texts_per_chat,
@@ -100,6 +102,15 @@ def plan_rounds(seed: int) -> list[Round]:
     ]
 
 
+class Work(NamedTuple):
+    """A round's work: what each chat must receive, how to wait for the end after the
+    restart, and how many sends the database has recorded so far."""
+
+    expected: dict[int, list[str]]
+    finish: Callable[[], None]
+    recorded: Callable[[], int]
+
+
 class Lane:
     """One bot installation going through its rounds, one SIGKILL per round."""
 
@@ -142,10 +153,9 @@ class Lane:
 
     def _round(self, r: Round) -> Outcome:
         mark = self.client.mark()
-        if r.kind == "broadcast":
-            expected, finish, recorded = self._start_broadcast(r)
-        else:
-            expected, finish, recorded = self._start_reminders()
+        expected, finish, recorded = (
+            self._start_broadcast(r) if r.kind == "broadcast" else self._start_reminders()
+        )
         if r.kill_after:
             self.client.wait_sent(count=r.kill_after, since_id=mark, timeout=WAIT_SECONDS)
         self.process.kill()
@@ -166,7 +176,7 @@ class Lane:
         outcome.expected_sent = sum(map(len, expected.values()))
         return outcome
 
-    def _start_broadcast(self, r: Round):  # type: ignore[no-untyped-def]
+    def _start_broadcast(self, r: Round) -> Work:
         notice = f"Thông báo số {r.number}: họp giao ban công tác bình đẳng giới."
         with session_scope(self.engine) as session:
             ids = [p for p in session.exec(select(Person.id)) if p is not None]
@@ -186,9 +196,9 @@ class Lane:
         def finish() -> None:
             wait_for_broadcast(self.engine, broadcast_id, self.process, WAIT_SECONDS)
 
-        return {chat: [notice] for chat in self.chats}, finish, recorded
+        return Work({chat: [notice] for chat in self.chats}, finish, recorded)
 
-    def _start_reminders(self):  # type: ignore[no-untyped-def]
+    def _start_reminders(self) -> Work:
         due = next(self.moments)
         moment, after_restart = due + timedelta(minutes=1), due + timedelta(minutes=2)
         expected = _due_titles(self.engine, moment)
@@ -206,7 +216,7 @@ class Lane:
         def finish() -> None:
             advance(self.env, self.engine, self.process, after_restart, timeout=WAIT_SECONDS)
 
-        return expected, finish, recorded
+        return Work(expected, finish, recorded)
 
 
 def _due_titles(engine: Engine, moment: datetime) -> dict[int, list[str]]:

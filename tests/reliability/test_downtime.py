@@ -25,8 +25,7 @@ from storage.db import session_scope
 from storage.models import ChannelIdentity, OutboxState, PlanItem, Reminder
 from tests.e2e.harness import BotEnv, BotProcess
 from tests.e2e.recipients import register_many
-from tests.reliability.conftest import START
-from tests.reliability.helpers import advance, count_containing, texts_per_chat
+from tests.reliability.helpers import START, advance, count_containing, texts_per_chat
 
 pytestmark = pytest.mark.e2e
 

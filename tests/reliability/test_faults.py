@@ -24,8 +24,7 @@ from storage.db import session_scope
 from storage.models import ChannelIdentity, OutboxState, Person, Reminder
 from tests.e2e.harness import BotEnv, BotProcess
 from tests.e2e.recipients import register_many
-from tests.reliability.conftest import START
-from tests.reliability.helpers import advance, texts_per_chat, wait_for_broadcast
+from tests.reliability.helpers import START, advance, texts_per_chat, wait_for_broadcast
 
 pytestmark = pytest.mark.e2e
 

@@ -25,8 +25,7 @@ from bot.sandbox.client import SandboxClient
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.server import run_in_thread
 from tests.e2e.harness import ROOT, BotEnv, BotProcess, Person
-from tests.reliability.conftest import START
-from tests.reliability.helpers import advance, wait_until
+from tests.reliability.helpers import START, advance, wait_until
 
 pytestmark = pytest.mark.e2e
 
