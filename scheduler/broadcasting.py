@@ -241,6 +241,8 @@ def _state_for(outcomes: set[Outcome], attempts: int) -> str:
         return OutboxState.SENT
     if not outcomes:
         return OutboxState.BLOCKED  # nobody reachable: every chat was blocked before
+    if Outcome.STOPPED in outcomes:
+        return OutboxState.PENDING  # never tried: another instance sends it
     if Outcome.RETRY in outcomes:
         return OutboxState.PENDING if attempts + 1 < MAX_ATTEMPTS else OutboxState.FAILED
     if Outcome.BLOCKED in outcomes:

@@ -62,6 +62,8 @@ class SchedulerService:
             released = release_claims_of(session, holder=self.holder)
         if released:
             log.info("released %d claims left by this instance's previous run", released)
+        instances, _rescued = self._liveness_round()  # announce ourselves before any send
+        self.sender.share(instances)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         jobs = (
             (self.liveness, LIVENESS_SECONDS),
@@ -82,13 +84,16 @@ class SchedulerService:
     async def stop(self) -> None:
         """Stop claiming, let in-flight sends finish (bounded), give back the rest."""
         self.stopping = True
+        self.sender.close()
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()  # no new runs; shutting down now would cancel running ones
         for lock in (self._lock, self._broadcasting):
             try:
                 await asyncio.wait_for(lock.acquire(), STOP_GRACE_SECONDS)
             except TimeoutError:
                 log.warning("stopping with work still in flight")
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         await asyncio.to_thread(self._release_everything)
 
     def _release_everything(self) -> None:

@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     BLOCKED = "blocked"  # 403: the person blocked the bot or was deactivated
     FAILED = "failed"  # 400 and other permanent errors
     INVALID_TOKEN = "invalid_token"  # 401/404 on the bot's own token: stop everything
+    STOPPED = "stopped"  # not attempted: this instance is stopping (give the row back)
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,23 @@ class RateGate:
         self._order = itertools.count()
         self._paused_until = 0.0
         self._runner: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def release_all(self) -> None:
+        """Wake every waiter at once, without a slot (the sender is closing: they give up)."""
+        self.closed = True
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
 
     def pause(self, seconds: float) -> None:
         """Flood control: nobody sends for ``seconds``."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
 
     async def acquire(self, priority: int) -> None:
+        if self.closed:
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
         if self._runner is None or self._runner.done():
@@ -99,7 +111,8 @@ class RateGate:
             if future.done() and not future.cancelled():
                 self._in_transit = max(0, self._in_transit - 1)  # granted, never used
             raise
-        self._started()  # the caller sends right after this returns, in the same task step
+        if not self.closed:
+            self._started()  # the caller sends right after this returns, in the same task step
 
     async def _dispatch(self) -> None:
         while self._waiters:
@@ -108,7 +121,7 @@ class RateGate:
                 await asyncio.sleep(delay)
                 continue
             _, _, future = heapq.heappop(self._waiters)
-            if not future.done():
+            if not future.done() and not self.closed:
                 self._in_transit += 1
                 self._last_grant = self.clock()
                 future.set_result(None)
@@ -151,6 +164,7 @@ class PacedSender:
         self.gate = RateGate(self.limits, clock)
         self._chat_free_at: dict[tuple[str, str], float] = {}
         self.stats: dict[str, int] = {}
+        self.closed = False
 
     async def send(
         self, channel: str, chat_id: str, reply: Reply, priority: int = PRIORITY_REMINDER
@@ -162,6 +176,8 @@ class PacedSender:
         for attempt in range(self.limits.retries + 1):
             await self._wait_for_chat(channel, chat_id)
             await self.gate.acquire(priority)
+            if self.closed:
+                return SendResult(Outcome.STOPPED, error="instance stopping")
             self._hold_chat(channel, chat_id)
             result = await transport.deliver(chat_id, reply)
             self._count(result.outcome)
@@ -169,6 +185,12 @@ class PacedSender:
                 return result
             await self._back_off(channel, chat_id, result, attempt)
         return result
+
+    def close(self) -> None:
+        """Stop sending: sends still waiting for a slot return ``STOPPED`` untried, so a
+        stopping instance can give their rows back instead of racing the other instances."""
+        self.closed = True
+        self.gate.release_all()
 
     def share(self, instances: int) -> None:
         """Telegram's limits are per bot: with ``instances`` sending, each takes its share."""

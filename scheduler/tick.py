@@ -216,7 +216,9 @@ def _record_results(
             # waits (no attempt counted) instead of failing for good with all the others.
             outbox.defer(session, ids=message.rows, at=now + TOKEN_WAIT, reason="invalid token")
             report.retried += 1
-        elif Outcome.RETRY in outcomes:
+        elif outcomes == {Outcome.STOPPED}:
+            outbox.defer(session, ids=message.rows, at=now, reason="instance stopping")
+        elif Outcome.RETRY in outcomes or Outcome.STOPPED in outcomes:
             _retry(session, message, results, now, report)
         else:
             state = OutboxState.BLOCKED if Outcome.BLOCKED in outcomes else OutboxState.FAILED

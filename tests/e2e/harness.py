@@ -33,9 +33,11 @@ class BotEnv:
     tick_seconds: float = 0.2
     extra: dict[str, str] = field(default_factory=dict)
 
+    db_url: str | None = None  # default: an SQLite file in ``workdir``
+
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.workdir / 'baocao.db'}"
+        return self.db_url or f"sqlite:///{self.workdir / 'baocao.db'}"
 
     @property
     def clock(self) -> FileClock:
