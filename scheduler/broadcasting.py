@@ -34,7 +34,7 @@ CLAIM_BATCH = 200
 CONCURRENCY = 64
 MAX_ATTEMPTS = 5
 PROGRESS_EVERY_SECONDS = 3.0
-RECORD_BATCH = 50
+RECORD_BATCH = 16  # sent-but-unrecorded rows are what a crash can repeat: keep it small
 
 
 async def run_broadcasts(

@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import AuditLog
+from storage.types import utcnow
 
 
 def record(
@@ -19,9 +20,12 @@ def record(
     channel: str | None = None,
     chat_id: str | None = None,
     detail: str | None = None,
+    at: datetime | None = None,
 ) -> None:
+    """Append an entry; ``at`` is the caller's clock (the core's), else the wall clock."""
     session.add(
         AuditLog(
+            at=at or utcnow(),
             action=action,
             outcome=outcome,
             person_id=person_id,

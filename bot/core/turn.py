@@ -54,4 +54,5 @@ class Turn:
             channel=self.event.channel,
             chat_id=self.event.chat_id,
             detail=detail,
+            at=self.now,
         )

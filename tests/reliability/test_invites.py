@@ -108,12 +108,6 @@ def test_the_sixth_attempt_within_an_hour_is_refused_without_looking_at_the_code
     assert "Võ Thị Hoa" in _say(world, "8005", f"/start {valid}")  # another chat: not limited
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: audit entries are stamped with the wall clock (storage.audit.record sets no "
-    "`at`), not the core's clock, so under a simulated clock (demo, end-to-end tests) the "
-    "one-hour window of failed attempts never ends",
-)
 def test_the_limit_ends_an_hour_after_the_failures(world: World) -> None:
     for n in range(5):
         _say(world, "8007", f"/start {secrets.token_urlsafe(16)}", NOW + timedelta(minutes=n))

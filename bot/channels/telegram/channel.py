@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy import Engine
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.channels.telegram.app import register_commands, sending_transport
@@ -66,7 +67,13 @@ class TelegramChannel:
         self._site: web.AppRunner | None = None
 
     async def start(self) -> TelegramTransport:
-        await self.app.initialize()
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            raise SystemExit(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (401/404): check the token "
+                "from @BotFather and set it again."
+            ) from None
         await self.app.start()
         await register_commands(self.app)
         self.transport = await sending_transport(self.token, self.base_url)
@@ -136,7 +143,7 @@ class TelegramChannel:
         try:
             data: Any = await request.json()
             update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # whatever PTB raises on a malformed body: 400, not 500
             log.warning("webhook request refused: not an update (%s)", exc.__class__.__name__)
             return web.Response(status=400, text="bad update")
         await self.app.process_update(update)
