@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from storage.claims import claim
 from storage.models import Broadcast, Delivery, OutboxState
 
 STALE_CLAIM = timedelta(minutes=10)
@@ -63,28 +64,15 @@ def claim_deliveries(
         )
         .values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None)
     )
-    candidates = (
-        select(Delivery.id)
-        .where(Delivery.broadcast_id == broadcast_id, col(Delivery.state) == OutboxState.PENDING)
-        .order_by(col(Delivery.id))
-        .limit(limit)
+    return claim(
+        session,
+        Delivery,
+        where=[col(Delivery.broadcast_id) == broadcast_id],
+        order_by=[col(Delivery.id)],
+        now=now,
+        holder=holder,
+        limit=limit,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.exec(candidates))
-    if not ids:
-        return []
-    session.execute(
-        update(Delivery)
-        .where(col(Delivery.id).in_(ids), col(Delivery.state) == OutboxState.PENDING)
-        .values(state=OutboxState.CLAIMED, claimed_by=holder, claimed_at=now)
-    )
-    owned = select(Delivery).where(
-        col(Delivery.id).in_(ids),
-        Delivery.claimed_by == holder,
-        col(Delivery.state) == OutboxState.CLAIMED,
-    )
-    return list(session.exec(owned.execution_options(populate_existing=True)))
 
 
 def finish_delivery(

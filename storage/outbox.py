@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.claims import claim
 from storage.models import Heartbeat, JobRun, OutboxState, Reminder
 
 STALE_CLAIM = timedelta(minutes=10)
@@ -81,28 +82,15 @@ def release_stale_claims(session: Session, *, now: datetime) -> int:
 
 def claim_due(session: Session, *, now: datetime, holder: str, limit: int) -> list[Reminder]:
     """Claim up to ``limit`` pending reminders due by ``now`` for ``holder``."""
-    candidates = (
-        select(Reminder.id)
-        .where(col(Reminder.state) == OutboxState.PENDING, col(Reminder.send_at) <= now)
-        .order_by(col(Reminder.send_at), col(Reminder.id))
-        .limit(limit)
+    return claim(
+        session,
+        Reminder,
+        where=[col(Reminder.send_at) <= now],
+        order_by=[col(Reminder.send_at), col(Reminder.id)],
+        now=now,
+        holder=holder,
+        limit=limit,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.exec(candidates))
-    if not ids:
-        return []
-    session.execute(
-        update(Reminder)
-        .where(col(Reminder.id).in_(ids), col(Reminder.state) == OutboxState.PENDING)
-        .values(state=OutboxState.CLAIMED, claimed_by=holder, claimed_at=now)
-    )
-    owned = select(Reminder).where(
-        col(Reminder.id).in_(ids),
-        Reminder.claimed_by == holder,
-        col(Reminder.state) == OutboxState.CLAIMED,
-    )
-    return list(session.exec(owned.execution_options(populate_existing=True)))
 
 
 def finish(
