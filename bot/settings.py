@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="BAOCAO_TIMEZONE")
     tick_seconds: float = Field(default=60.0, gt=0, alias="BAOCAO_TICK_SECONDS")
     invite_ttl_hours: int = Field(default=72, gt=0, alias="BAOCAO_INVITE_TTL_HOURS")
-    instance_name: str = Field(default="baocao-1", alias="BAOCAO_INSTANCE")
+    # claimed_by and lease holder columns are 64 characters: a longer name could not claim
+    instance_name: str = Field(
+        default="baocao-1", min_length=1, max_length=64, alias="BAOCAO_INSTANCE"
+    )
     default_locale: str = Field(default="vi", alias="BAOCAO_LOCALE")
     clock_file: str | None = Field(default=None, alias="BAOCAO_CLOCK_FILE")
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
