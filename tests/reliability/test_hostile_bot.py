@@ -88,13 +88,6 @@ def test_a_burst_of_malformed_updates_leaves_the_bot_alive_and_answering(
     assert bot.proc.poll() is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an update python-telegram-bot cannot parse (here a message without `date`) "
-    "makes every getUpdates fail in Bot.get_updates (Update.de_list raises KeyError), so "
-    "the offset never moves past it: the bot retries in a tight loop, logs thousands of "
-    "tracebacks and answers nobody again",
-)
 def test_an_update_the_library_cannot_parse_does_not_stop_the_bot(
     bot_env: BotEnv,
     sandbox: ThreadedSandbox,

@@ -19,6 +19,7 @@ from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.convert import to_inbound
 from bot.channels.telegram.render import perform
+from bot.channels.telegram.tolerant import TolerantBot
 from bot.channels.telegram.transport import TelegramTransport, retry_seconds
 from bot.core.commands import COMMANDS
 from bot.core.engine import Core
@@ -31,7 +32,7 @@ REPLY_RETRIES = 5
 
 def build_application(core: Core, *, token: str, base_url: str) -> Application:
     """The PTB application: one handler for every update (see ``channel`` for its lifecycle)."""
-    app = ApplicationBuilder().token(token).base_url(base_url).build()
+    app = ApplicationBuilder().bot(TolerantBot(token, base_url=base_url)).build()
     app.add_handler(TypeHandler(Update, _handler(core)))
     app.add_error_handler(_log_error)
     return app
