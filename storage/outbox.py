@@ -111,37 +111,31 @@ def finish(
 
 
 def retry_later(session: Session, *, ids: Sequence[int], at: datetime, error: str) -> None:
-    """Put claimed rows back in the queue for another try at ``at``."""
-    if ids:
-        session.execute(
-            update(Reminder)
-            .where(col(Reminder.id).in_(ids))
-            .values(
-                state=OutboxState.PENDING,
-                send_at=at,
-                claimed_by=None,
-                claimed_at=None,
-                last_error=error,
-                attempts=Reminder.attempts + 1,
-            )
-        )
+    """Put claimed rows back in the queue for another try at ``at`` (an attempt counted)."""
+    _requeue(session, ids, at, error, attempted=True)
 
 
 def defer(session: Session, *, ids: Sequence[int], at: datetime, reason: str) -> None:
     """Put claimed rows back in the queue until ``at`` without counting an attempt (nothing
-    was tried: quiet hours)."""
-    if ids:
-        session.execute(
-            update(Reminder)
-            .where(col(Reminder.id).in_(ids))
-            .values(
-                state=OutboxState.PENDING,
-                send_at=at,
-                claimed_by=None,
-                claimed_at=None,
-                last_error=reason,
-            )
-        )
+    was tried: quiet hours, a stopping instance)."""
+    _requeue(session, ids, at, reason, attempted=False)
+
+
+def _requeue(
+    session: Session, ids: Sequence[int], at: datetime, note: str, attempted: bool
+) -> None:
+    if not ids:
+        return
+    values: dict[str, Any] = {
+        "state": OutboxState.PENDING,
+        "send_at": at,
+        "claimed_by": None,
+        "claimed_at": None,
+        "last_error": note,
+    }
+    if attempted:
+        values["attempts"] = Reminder.attempts + 1
+    session.execute(update(Reminder).where(col(Reminder.id).in_(ids)).values(**values))
 
 
 def pending_count(session: Session) -> int:
