@@ -71,7 +71,7 @@ def _walk(world: World, people: list[Persona]) -> None:
             if news:
                 console.rule(f"{t.datetime(moment)}")
             for persona, message in news:
-                say(persona.name, "←", message.get("text") or "[ảnh]")
+                say(persona.label, "←", message.get("text") or "[ảnh]")
                 persona.answer(world.client, message, say)
         day += timedelta(days=1)
 

@@ -25,16 +25,28 @@ class Persona:
     agency: str
     role: str = "focal"
     answers: list[tuple[str, str | None]] = field(default_factory=list)
-    user_id: int = 0
+    channel: str = "telegram"  # on "zalo" there are no buttons: the persona types numbers
+    user_id: int | str = 0
     seen: int = 0
 
+    @property
+    def label(self) -> str:
+        return f"{self.name} (Zalo)" if self.channel == "zalo" else self.name
+
     def register(self, client: SandboxClient, token: str, say: Say) -> None:
+        if self.channel == "zalo":
+            self.user_id = str(
+                client.create_user(channel="zalo", display_name=self.name)["user_id"]
+            )
+            self.seen = client.mark()
+            self.send(client, token, say)  # Zalo has no deep links: the token alone
+            return
         self.user_id = int(client.create_user(first_name=self.name)["user_id"])
         self.seen = client.mark()
         self.send(client, f"/start {token}", say)
 
     def send(self, client: SandboxClient, text: str, say: Say, expect: int = 1) -> list[Message]:
-        say(self.name, "→", text)
+        say(self.label, "→", text)
         client.send_text(self.user_id, text)
         return self.read(client, say, expect)
 
@@ -45,7 +57,7 @@ class Persona:
             for b in row
             if b["text"] == label
         )
-        say(self.name, "→", f"[{label}]")
+        say(self.label, "→", f"[{label}]")
         client.press_button(self.user_id, int(message["message_id"]), data)
         return self.read(client, say, 1)
 
@@ -53,7 +65,7 @@ class Persona:
         got = client.wait_sent(chat_id=self.user_id, count=expect, since_id=self.seen, timeout=20)
         self.seen = int(got[-1]["id"])
         for message in got:
-            say(self.name, "←", message.get("text") or message.get("caption") or "[ảnh]")
+            say(self.label, "←", message.get("text") or message.get("caption") or "[ảnh]")
         return got
 
     def inbox(self, client: SandboxClient) -> list[Message]:
@@ -64,6 +76,9 @@ class Persona:
         return got
 
     def answer(self, client: SandboxClient, reminder: Message, say: Say) -> None:
+        if self.channel == "zalo":
+            self._answer_by_number(client, reminder, say)
+            return
         if not self.answers or not reminder.get("reply_markup"):
             return
         choice, note = self.answers.pop(0)
@@ -77,6 +92,23 @@ class Persona:
             self.tap(client, prompt, "Bỏ qua", say)
         else:
             self.send(client, note, say)
+
+    def _answer_by_number(self, client: SandboxClient, reminder: Message, say: Say) -> None:
+        """Zalo: the reminder lists its choices as numbered lines; type the number."""
+        text = str(reminder.get("text") or "")
+        if not self.answers or "Nhắc lại sau" not in text:
+            return
+        choice, note = self.answers.pop(0)
+        label = "Nhắc lại sau" if choice == "snooze" else choice
+        number = next(
+            (line.split(".", 1)[0] for line in text.splitlines() if line.endswith(f". {label}")),
+            None,
+        )
+        if choice == "ignore" or number is None:
+            return
+        self.send(client, number, say)
+        if choice != "snooze":
+            self.send(client, note or "bỏ qua", say)
 
 
 def cast() -> list[Persona]:
@@ -111,4 +143,10 @@ def cast() -> list[Persona]:
         Persona("Hoàng Thị Dung", "SYT", answers=[("snooze", None), ("Hoàn thành", None)]),
         Persona("Vũ Minh Đức", "STC"),
         Persona("Đỗ Thị Giang", "UBND-DONGXOAI"),
+        Persona(
+            "Lâm Văn Hòa",
+            "UBND-BUDANG",
+            channel="zalo",
+            answers=[("Gặp vướng mắc", "Chờ số liệu của các xã; dự kiến gửi ngày 01/6/2021.")],
+        ),
     ]

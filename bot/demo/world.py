@@ -25,6 +25,7 @@ from scheduler.clock import FileClock
 from storage import outbox
 from storage.db import make_engine, session_scope
 
+DEMO_ZALO_TOKEN = "424243:demo-zalo-sandbox-token"
 DEMO_TOKEN = "424242:DEMO-sandbox-token-not-a-real-one-00"
 TICK_WAIT_SECONDS = 20.0
 
@@ -66,6 +67,8 @@ class World:
                 "DATABASE_URL": f"sqlite:///{self.workdir / 'baocao.db'}",
                 "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
                 "TELEGRAM_BASE_URL": f"{self.sandbox.url}/bot",
+                "ZALO_BOT_TOKEN": DEMO_ZALO_TOKEN,
+                "ZALO_BASE_URL": f"{self.sandbox.url}/zalo",
                 "BAOCAO_TICK_SECONDS": "0.1",
                 "BAOCAO_CLOCK_FILE": str(self.clock.path),
                 "NO_PROXY": "127.0.0.1,localhost",
