@@ -5,8 +5,6 @@ from __future__ import annotations
 from bot.core.labels import status_label
 from bot.core.replies import Reply
 from bot.core.turn import Turn
-from bot.reports.api import ExportFormat, build_export, overdue_reply, status_reply
-from bot.reports.status import UnknownCode
 from storage import progress, repo
 
 
@@ -39,6 +37,9 @@ def tasks(turn: Turn) -> None:
 def status(turn: Turn, args: str) -> None:
     """``/status [CODE]``: per item, who reported with which status, who has not, who is late;
     one chart per report item. CODE narrows to one item or one agency."""
+    from bot.reports.api import status_reply  # matplotlib & co.: loaded on first use only
+    from bot.reports.status import UnknownCode
+
     plan_id = _plan_id(turn)
     if plan_id is None:
         return
@@ -56,6 +57,8 @@ def status(turn: Turn, args: str) -> None:
 
 def overdue(turn: Turn) -> None:
     """``/overdue``: overdue agencies with their focal points."""
+    from bot.reports.api import overdue_reply
+
     plan_id = _plan_id(turn)
     if plan_id is not None:
         for text in overdue_reply(turn.session, plan_id=plan_id, now=turn.now, t=turn.t):
@@ -64,6 +67,8 @@ def overdue(turn: Turn) -> None:
 
 def export(turn: Turn, args: str) -> None:
     """``/export [xlsx|docx|csv]``: the consolidated files (all three when none is named)."""
+    from bot.reports.api import ExportFormat, build_export
+
     plan_id = _plan_id(turn)
     if plan_id is None:
         return
