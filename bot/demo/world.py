@@ -7,7 +7,6 @@ clock is simulated (``BAOCAO_CLOCK_FILE``), so weeks of a plan pass in seconds.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from bot.core.invites import create_invite
+from bot.demo.local import run_cli, sandbox_env
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.server import ThreadedSandbox, run_in_thread
@@ -61,31 +61,17 @@ class World:
 
     def env(self) -> dict[str, str]:
         assert self.sandbox is not None
-        env = dict(os.environ)
-        env.update(
-            {
-                "DATABASE_URL": f"sqlite:///{self.workdir / 'baocao.db'}",
-                "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
-                "TELEGRAM_BASE_URL": f"{self.sandbox.url}/bot",
-                "ZALO_BOT_TOKEN": DEMO_ZALO_TOKEN,
-                "ZALO_BASE_URL": f"{self.sandbox.url}/zalo",
-                "BAOCAO_TICK_SECONDS": "0.1",
-                "BAOCAO_CLOCK_FILE": str(self.clock.path),
-                "NO_PROXY": "127.0.0.1,localhost",
-                "no_proxy": "127.0.0.1,localhost",
-            }
+        return sandbox_env(
+            database_url=f"sqlite:///{self.workdir / 'baocao.db'}",
+            sandbox_url=self.sandbox.url,
+            telegram_token=DEMO_TOKEN,
+            clock_file=self.clock.path,
+            tick_seconds=0.1,
+            extra={"ZALO_BOT_TOKEN": DEMO_ZALO_TOKEN, "ZALO_BASE_URL": f"{self.sandbox.url}/zalo"},
         )
-        return env
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=self.env(),
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_cli(args, env=self.env(), cwd=self.workdir)
         if result.returncode != 0:
             raise RuntimeError(f"baocao {' '.join(args)} failed: {result.stderr}")
         return result.stdout

@@ -7,7 +7,6 @@ through sleeps: a test waits until the bot's answer is recorded, then reads it.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.demo.local import run_cli, sandbox_env
 from bot.sandbox.client import SandboxClient
 from scheduler.clock import FileClock
 
@@ -44,31 +44,18 @@ class BotEnv:
         return FileClock(self.workdir / "clock.txt")
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BAOCAO_"))}
-        env.update(
-            {
-                "DATABASE_URL": self.database_url,
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_BASE_URL": f"{self.sandbox_url}/bot",
-                "BAOCAO_TICK_SECONDS": str(self.tick_seconds),
-                "BAOCAO_CLOCK_FILE": str(self.workdir / "clock.txt"),
-                "NO_PROXY": "127.0.0.1,localhost",
-                "no_proxy": "127.0.0.1,localhost",
-                **self.extra,
-            }
+        return sandbox_env(
+            database_url=self.database_url,
+            sandbox_url=self.sandbox_url,
+            telegram_token=TOKEN,
+            clock_file=self.workdir / "clock.txt",
+            tick_seconds=self.tick_seconds,
+            extra=self.extra,
         )
-        return env
 
     def cli(self, *args: str) -> str:
         """Run ``baocao ARGS`` as a new process; returns stdout, raises on failure."""
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=self.env(),
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        result = run_cli(args, env=self.env(), cwd=self.workdir)
         if result.returncode != 0:
             raise AssertionError(f"baocao {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
@@ -167,3 +154,12 @@ def button_data(message: dict[str, Any], label_or_data: str) -> str:
         if label_or_data in (label, data):
             return data
     raise AssertionError(f"no button {label_or_data!r} in {buttons(message)}")
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now (for a webhook server the bot will open)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

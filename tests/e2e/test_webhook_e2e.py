@@ -3,7 +3,6 @@ request; requests without it are refused and logged; /healthz answers."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 
 import httpx
@@ -11,21 +10,15 @@ import pytest
 
 from bot.channels.secrets import webhook_secret
 from bot.sandbox.client import SandboxClient
-from tests.e2e.harness import TOKEN, BotEnv, BotProcess, Person
+from tests.e2e.harness import TOKEN, BotEnv, BotProcess, Person, free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_webhook_mode_serves_updates_and_refuses_requests_without_the_secret(
     bot_env: BotEnv, client: SandboxClient, person: Callable[[str], Person]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     bot = BotProcess(
         bot_env,

@@ -6,7 +6,6 @@ person registered on Telegram can add a Zalo chat and get reminders on both.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from bot.channels.secrets import webhook_secret
 from bot.sandbox.client import SandboxClient
 from storage import outbox
 from storage.db import make_engine
-from tests.e2e.harness import BotEnv, BotProcess, Person
+from tests.e2e.harness import BotEnv, BotProcess, Person, free_port
 from tests.e2e.recipients import wait_broadcast_done
 
 pytestmark = pytest.mark.e2e
@@ -139,16 +138,10 @@ def test_reminder_reaches_both_channels_of_one_person_and_broadcast_reaches_zalo
     assert an_zalo.read(1) == ["Thông báo thử."]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_zalo_webhook_refuses_a_wrong_secret_and_accepts_the_right_one(
     zalo_env: BotEnv, client: SandboxClient
 ) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/zalo-hook"
     bot = BotProcess(
         zalo_env,
