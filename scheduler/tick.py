@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.core.reminders import REMINDER_STEP, ReminderText, event_reply, reminder_reply
 from bot.core.replies import Reply
 from bot.i18n import translator
-from scheduler.calendar import load_calendar
+from scheduler.calendar import WorkingCalendar, load_calendar
 from scheduler.policy import apply_quiet_hours, due_day_note, in_quiet_hours
 from scheduler.reminders import KIND_EVENT, item_policy
 from scheduler.sending import PRIORITY_REMINDER, Outcome, PacedSender, SendResult
@@ -145,6 +145,14 @@ def _agency_done(session: Session, row: Reminder) -> bool:
     return update is not None and update.status == Status.DONE
 
 
+def _calendar(session: Session) -> WorkingCalendar:
+    """The working calendar, read once per session (one tick prepares many reminders)."""
+    if "calendar" not in session.info:
+        session.info["calendar"] = load_calendar(session)
+    calendar: WorkingCalendar = session.info["calendar"]
+    return calendar
+
+
 def _compose(
     session: Session, person: Person, item: PlanItem, row: Reminder, now: datetime, catch_up: bool
 ) -> Reply:
@@ -160,7 +168,7 @@ def _compose(
             notices=notices,
         )
     assert item.due is not None
-    note = due_day_note(item.due, load_calendar(session))
+    note = due_day_note(item.due, _calendar(session))
     return reminder_reply(
         t,
         ReminderText(person.name, item.id or 0, item.title, item.kind, item.due, note, catch_up),
