@@ -30,11 +30,15 @@ from storage import broadcasts, people
 from storage.db import session_scope
 from storage.models import Broadcast, Delivery, OutboxState
 
-CLAIM_BATCH = 200
+CLAIM_BATCH = 200  # the most one claim takes (limits off)
+CLAIM_SECONDS = 4.0  # otherwise: what this instance can send in this long, at its share
 CONCURRENCY = 64
 MAX_ATTEMPTS = 5
 PROGRESS_EVERY_SECONDS = 3.0
-RECORD_BATCH = 16  # sent-but-unrecorded rows are what a crash can repeat: keep it small
+# Sent-but-unrecorded rows are what a crash (SIGKILL) can repeat: record at most this many
+# sends, or sends at most this old, at a time.
+RECORD_BATCH = 16
+RECORD_SECONDS = 0.5
 
 
 async def run_broadcasts(
@@ -86,15 +90,17 @@ class BroadcastRun:
         self.reply = Reply(broadcast.text)
         self.gate = asyncio.Semaphore(CONCURRENCY)
         self.seen: set[int] = set()
+        self.cursor = 0  # the highest delivery id this pass has claimed
         self.last_progress = 0.0
         self.chats: dict[int, list[tuple[str, str]]] = {}
         self.outcomes: list[tuple[Delivery, list[tuple[str, str]], list[SendResult]]] = []
+        self.oldest_outcome = 0.0  # monotonic time of the oldest unrecorded outcome
 
     async def run(self) -> int:
         await self._report_progress(force=True)
         in_flight: set[asyncio.Task[None]] = set()
         while True:
-            if len(in_flight) < CLAIM_BATCH // 2 and not self.should_stop():
+            if len(in_flight) < self._claim_size() // 2 and not self.should_stop():
                 fresh = await self._claim_fresh()
                 in_flight.update(asyncio.create_task(self._deliver(d)) for d in fresh)
                 if not fresh and not in_flight:
@@ -105,7 +111,7 @@ class BroadcastRun:
                 _done, in_flight = await asyncio.wait(
                     in_flight, return_when=asyncio.FIRST_COMPLETED
                 )
-            if len(self.outcomes) >= RECORD_BATCH or not in_flight:
+            if self._record_due() or not in_flight:
                 await self._flush()
             await self._report_progress()
         await self._flush()
@@ -113,14 +119,32 @@ class BroadcastRun:
             await self._report_final()
         return len(self.seen)
 
+    def _claim_size(self) -> int:
+        """Claim about ``CLAIM_SECONDS`` of this instance's sending: with several instances
+        sharing the rate, one that claims everything would send it alone at its share while
+        the others wait."""
+        return self.sender.batch_size(CLAIM_SECONDS, most=CLAIM_BATCH)
+
+    def _record_due(self) -> bool:
+        if not self.outcomes:
+            return False
+        age = time.monotonic() - self.oldest_outcome
+        return len(self.outcomes) >= RECORD_BATCH or age >= RECORD_SECONDS
+
     async def _claim_fresh(self) -> list[Delivery]:
         batch, chats = await asyncio.to_thread(
-            _claim, self.engine, self.broadcast.id or 0, self.now, self.holder
+            _claim,
+            self.engine,
+            self.broadcast.id or 0,
+            self.now,
+            self.holder,
+            self._claim_size(),
+            self.cursor,  # forward only: rows given back for a retry wait for the next pass
         )
-        fresh = [d for d in batch if d.id not in self.seen]  # retried rows wait for next pass
-        self.seen.update(d.id or 0 for d in fresh)
+        self.seen.update(d.id or 0 for d in batch)
+        self.cursor = max((d.id or 0 for d in batch), default=self.cursor)
         self.chats.update(chats)
-        return fresh
+        return batch
 
     async def _deliver(self, delivery: Delivery) -> None:
         async with self.gate:
@@ -129,6 +153,8 @@ class BroadcastRun:
                 await self.sender.send(channel, chat_id, self.reply, PRIORITY_BROADCAST)
                 for channel, chat_id in chats
             ]
+            if not self.outcomes:
+                self.oldest_outcome = time.monotonic()
             self.outcomes.append((delivery, chats, results))
 
     async def _flush(self) -> None:
@@ -188,12 +214,22 @@ def _save_progress_id(engine: Engine, broadcast: Broadcast) -> None:
 
 
 def _claim(
-    engine: Engine, broadcast_id: int, now: datetime, holder: str
+    engine: Engine,
+    broadcast_id: int,
+    now: datetime,
+    holder: str,
+    limit: int,
+    after_id: int,
 ) -> tuple[list[Delivery], dict[int, list[tuple[str, str]]]]:
     """Claim a batch and look up the recipients' chats in the same transaction."""
     with session_scope(engine) as session:
         batch = broadcasts.claim_deliveries(
-            session, broadcast_id=broadcast_id, now=now, holder=holder, limit=CLAIM_BATCH
+            session,
+            broadcast_id=broadcast_id,
+            now=now,
+            holder=holder,
+            limit=limit,
+            after_id=after_id,
         )
         chats: dict[int, list[tuple[str, str]]] = {d.person_id: [] for d in batch}
         for identity in people.identities(session, person_ids=list(chats)):
@@ -207,8 +243,15 @@ def _record_all(
     now: datetime,
 ) -> None:
     with session_scope(engine) as session:
+        sent: list[int] = []
         for delivery, chats, results in outcomes:
-            _record(session, delivery, chats, results, now)
+            if all(r.outcome is Outcome.SENT for r in results) and results:
+                sent.append(delivery.id or 0)  # the common case: one statement for all
+            else:
+                _record(session, delivery, chats, results, now)
+        broadcasts.finish_deliveries(
+            session, delivery_ids=sent, state=OutboxState.SENT, now=now, error=None
+        )
 
 
 def _record(

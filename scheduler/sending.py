@@ -264,6 +264,11 @@ class PacedSender:
         self.closed = True
         self.gate.release_all()
 
+    def batch_size(self, seconds: float, *, least: int = 16, most: int = 500) -> int:
+        """How many messages this instance sends in ``seconds`` at its current share of the
+        rate, within [least, most]: what a worker should claim at a time."""
+        return max(least, min(most, int(self.gate.per_second * seconds)))
+
     def share(self, instances: int) -> None:
         """Telegram's limits are per bot: with ``instances`` sending, each takes its share."""
         self.gate.per_second = max(1, self.limits.per_second // max(1, instances))

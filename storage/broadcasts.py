@@ -52,9 +52,17 @@ def due_broadcasts(session: Session, *, now: datetime) -> list[Broadcast]:
 
 
 def claim_deliveries(
-    session: Session, *, broadcast_id: int, now: datetime, holder: str, limit: int
+    session: Session,
+    *,
+    broadcast_id: int,
+    now: datetime,
+    holder: str,
+    limit: int,
+    after_id: int = 0,
 ) -> list[Delivery]:
-    """Claim pending deliveries of one broadcast (conditional update; SKIP LOCKED on PG)."""
+    """Claim pending deliveries of one broadcast (conditional update; SKIP LOCKED on PG),
+    in id order from ``after_id`` on: a pass moves forward, and the rows it gave back for a
+    retry wait for the next pass instead of being claimed again at once."""
     session.execute(
         update(Delivery)
         .where(
@@ -67,7 +75,7 @@ def claim_deliveries(
     return claim(
         session,
         Delivery,
-        where=[col(Delivery.broadcast_id) == broadcast_id],
+        where=[col(Delivery.broadcast_id) == broadcast_id, col(Delivery.id) > after_id],
         order_by=[col(Delivery.id)],
         now=now,
         holder=holder,
@@ -78,9 +86,23 @@ def claim_deliveries(
 def finish_delivery(
     session: Session, *, delivery_id: int, state: str, now: datetime, error: str | None = None
 ) -> None:
+    finish_deliveries(session, delivery_ids=[delivery_id], state=state, now=now, error=error)
+
+
+def finish_deliveries(
+    session: Session,
+    *,
+    delivery_ids: list[int],
+    state: str,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    """Finish many deliveries with one outcome in one statement (a batch of sent ones)."""
+    if not delivery_ids:
+        return
     session.execute(
         update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
+        .where(col(Delivery.id).in_(delivery_ids))
         .values(
             state=state,
             sent_at=now if state == OutboxState.SENT else None,
