@@ -525,16 +525,16 @@ async def test_a_snooze_on_a_task_without_due_date_does_not_stop_the_tick(world:
 async def test_a_batch_that_cannot_be_prepared_fails_alone(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import scheduler.tick
+    import scheduler.tick_prepare
 
-    real = scheduler.tick.reminder_reply
+    real = scheduler.tick_prepare.reminder_reply
 
     def broken_for_an(t: Any, text: Any, now: datetime) -> Reply:
         if text.person_name == "Nguyễn Văn An":
             raise RuntimeError("wording bug")
         return real(t, text, now)
 
-    monkeypatch.setattr(scheduler.tick, "reminder_reply", broken_for_an)
+    monkeypatch.setattr(scheduler.tick_prepare, "reminder_reply", broken_for_an)
     report = await world.tick(vn(2021, 5, 21))
     assert [c.chat_id for c in world.transport.calls] == [BINH]
     row = rows_of(world, world.an)[-7]
