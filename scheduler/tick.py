@@ -26,7 +26,8 @@ from storage.db import session_scope
 
 __all__ = ["CLAIM_BATCH", "TickReport", "run_tick"]
 
-CLAIM_BATCH = 500
+CLAIM_BATCH = 500  # the most one round claims (limits off)
+CLAIM_SECONDS = 4.0  # otherwise: what this instance sends in this long, at its share
 RECORD_BATCH = 16  # sent-but-unrecorded messages are what a crash can repeat: keep it small
 RECORD_EVERY = 0.25  # seconds a sent message may wait for its record at most (about)
 Finished = asyncio.Queue[tuple[Message, list[SendResult] | Exception]]
@@ -39,23 +40,35 @@ async def run_tick(
 
     The tick's heartbeat is written with its last record: when it is there, everything
     claimed at ``now`` has been sent and recorded.
+
+    The tick works in rounds of about ``CLAIM_SECONDS`` of this instance's sending, so
+    that with several instances sharing the bot's rate each claims its part of a busy
+    morning instead of one claiming it all and sending it alone at its share.
     """
     report = TickReport()
-    messages = await asyncio.to_thread(_claim_and_prepare, engine, now, holder, report)
-    if messages:
-        await _send_and_record(engine, sender, messages, now, holder, report)
-    return report
+    while True:
+        limit = sender.batch_size(CLAIM_SECONDS, most=CLAIM_BATCH)
+        messages, last = await asyncio.to_thread(
+            _claim_and_prepare, engine, now, holder, limit, report
+        )
+        if messages:
+            beat = holder if last else None
+            await _send_and_record(engine, sender, messages, now, beat, report)
+        if last or sender.closed:  # a stopping instance gives the rest back, claims no more
+            return report
 
 
 def _claim_and_prepare(
-    engine: Engine, now: datetime, holder: str, report: TickReport
-) -> list[Message]:
-    """Claim, prepare and record what needs no send, in one transaction; returns the
-    messages to send. Should preparing fail as a whole (the database), the claim is
-    rolled back with it and the rows wait for the next tick."""
+    engine: Engine, now: datetime, holder: str, limit: int, report: TickReport
+) -> tuple[list[Message], bool]:
+    """Claim up to ``limit``, prepare and record what needs no send, in one transaction;
+    returns the messages to send and whether this was the last round (the claim was not
+    full: nothing due is left for this instance). Should preparing fail as a whole (the
+    database), the claim is rolled back with it and the rows wait for the next tick."""
     with session_scope(engine) as session:
         outbox.release_stale_claims(session, now=now)
-        claimed = outbox.claim_due(session, now=now, holder=holder, limit=CLAIM_BATCH)
+        claimed = outbox.claim_due(session, now=now, holder=holder, limit=limit)
+        last = len(claimed) < limit
         messages = prepare(session, claimed, now)
         effects = Effects(now)
         for message in messages:
@@ -63,11 +76,11 @@ def _claim_and_prepare(
                 skipped(effects, message)
         effects.write(session)
         to_send = [m for m in messages if m.reply is not None]
-        if not to_send:
+        if not to_send and last:
             outbox.beat(session, name="tick", at=now, holder=holder)
-    report.claimed = len(claimed)
+    report.claimed += len(claimed)
     report.add(effects.counts, effects.outcomes)
-    return to_send
+    return to_send, last
 
 
 async def _send_and_record(
@@ -75,7 +88,7 @@ async def _send_and_record(
     sender: PacedSender,
     messages: list[Message],
     now: datetime,
-    holder: str,
+    beat: str | None,
     report: TickReport,
 ) -> None:
     """Send every message concurrently through the paced sender (it keeps the pace and the
@@ -96,7 +109,7 @@ async def _send_and_record(
     finally:
         for task in tasks:
             task.cancel()  # no-op once all are done; when the tick itself is cancelled, stop
-    await batch.record(beat=holder)
+    await batch.record(beat=beat)
     batch.raise_error()
 
 

@@ -21,6 +21,9 @@ from storage.claims import claim
 from storage.models import Heartbeat, JobRun, OutboxState, Reminder
 
 STALE_CLAIM = timedelta(minutes=10)
+# A person has at most a handful of offsets of one item due at once (the policy's seven);
+# the rest of the groups a full claim started is bounded by this many times its limit.
+GROUP_REST_FACTOR = 8
 RETIRED = "retired: no longer in the plan"
 
 
@@ -81,16 +84,34 @@ def release_stale_claims(session: Session, *, now: datetime) -> int:
 
 
 def claim_due(session: Session, *, now: datetime, holder: str, limit: int) -> list[Reminder]:
-    """Claim up to ``limit`` pending reminders due by ``now`` for ``holder``."""
-    return claim(
+    """Claim about ``limit`` pending reminders due by ``now`` for ``holder``, in whole
+    (person, item) groups: a person's several missed offsets of one item become one catch-up
+    message, so a claim that stopped at ``limit`` also takes the rest of the groups it
+    started (it may return a few more than ``limit``)."""
+    due = col(Reminder.send_at) <= now
+    claimed = claim(
         session,
         Reminder,
-        where=[col(Reminder.send_at) <= now],
+        where=[due],
         order_by=[col(Reminder.send_at), col(Reminder.id)],
         now=now,
         holder=holder,
         limit=limit,
     )
+    if len(claimed) < limit:
+        return claimed  # nothing due was left behind
+    people = {r.person_id for r in claimed}
+    items = {r.item_id for r in claimed}
+    rest = claim(
+        session,
+        Reminder,
+        where=[due, col(Reminder.person_id).in_(people), col(Reminder.item_id).in_(items)],
+        order_by=[col(Reminder.id)],
+        now=now,
+        holder=holder,
+        limit=GROUP_REST_FACTOR * limit,
+    )
+    return claimed + rest
 
 
 def finish(

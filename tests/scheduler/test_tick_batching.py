@@ -283,3 +283,51 @@ async def test_the_results_of_one_tick_are_counted_once(world: World) -> None:
     assert rows_of(world, world.binh)[-7].state == OutboxState.FAILED
     later = vn(2021, 5, 21) + timedelta(minutes=5)
     assert (await world.tick(later)).claimed == 0
+
+
+# --- rounds sized to the instance's share of the rate ----------------------------------------
+
+
+async def test_a_tick_claims_in_rounds_of_its_share_and_beats_once_at_the_end(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten due at 08:00 and a claim of four at a time: three rounds, everyone once, and the
+    heartbeat only when nothing due is left (other instances claim meanwhile)."""
+    world, chats = world_with_extra_people(engine, 8)
+    monkeypatch.setattr(world.sender, "batch_size", lambda seconds, **_: 4)
+    claims: list[int] = []
+    claim_due = outbox.claim_due
+
+    def recording(session: Any, **kwargs: Any) -> list[Reminder]:
+        rows = claim_due(session, **kwargs)
+        claims.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", recording)
+    beats: list[str] = []
+    beat = outbox.beat
+    monkeypatch.setattr(
+        outbox, "beat", lambda session, **kw: (beats.append(kw["holder"]), beat(session, **kw))
+    )
+
+    report = await world.tick(vn(2021, 5, 21))
+
+    assert claims == [4, 4, 2]
+    assert report.sent == 10 and report.claimed == 10
+    delivered = [call.chat_id for call in world.transport.calls]
+    assert sorted(delivered) == sorted([AN, BINH, *chats])
+    assert beats == ["test"]
+
+
+async def test_a_round_takes_the_rest_of_a_persons_missed_offsets_with_it(world: World) -> None:
+    """After an outage An has −7, −3 and −1 of the 6-month report due at once: a claim
+    that stops at one row still takes all three, so they stay one catch-up message."""
+    with session_scope(world.engine) as session:
+        claimed = outbox.claim_due(session, now=vn(2021, 5, 31, 9), holder="test", limit=1)
+        groups = {(r.person_id, r.item_id) for r in claimed}
+        offsets = sorted(r.offset_days for r in claimed if r.person_id == world.an)
+    assert len(groups) == 1
+    assert len(claimed) > 1 and offsets == sorted(set(offsets))
+    with session_scope(world.engine) as session:
+        rows = session.exec(select(Reminder).where(col(Reminder.state) == OutboxState.CLAIMED))
+        assert {(r.person_id, r.item_id) for r in rows} == groups
