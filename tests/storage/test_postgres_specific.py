@@ -59,7 +59,8 @@ def _seed(engine: Engine) -> tuple[int, int]:
                 {
                     "item_id": item.id,
                     "agency_id": agency.id,
-                    "person_id": person_ids[0],
+                    "person_id": person_ids[offset % len(person_ids)],  # one each: claims
+                    # take whole (person, item) groups, so one person's rows go together
                     "kind": "deadline",
                     "offset_days": offset,
                     "send_at": NOW - timedelta(minutes=offset),
