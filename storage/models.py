@@ -177,7 +177,12 @@ class ProgressUpdate(SQLModel, table=True):
     """One answer of an agency on an item. History: rows are added, never overwritten."""
 
     __tablename__ = "progress_update"
-    __table_args__ = (Index("ix_update_item_agency_time", "item_id", "agency_id", "created_at"),)
+    __table_args__ = (
+        # the latest update of an assignment: one backward seek
+        Index("ix_update_item_agency_time", "item_id", "agency_id", "created_at"),
+        # "was a done update stored by the due date": one seek, not a walk over the history
+        Index("ix_update_item_agency_status_time", "item_id", "agency_id", "status", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="plan_item.id")
     agency_id: int = Field(foreign_key="agency.id", index=True)

@@ -248,3 +248,30 @@ def test_latest_updates_are_index_seeks_not_scans(reported: Seeded) -> None:
     details = [row[-1] for row in plan]
     assert any("ix_update_item_agency_time" in d for d in details), details
     assert not any(d.startswith("SCAN") for d in details), details  # no full scan
+
+
+def test_done_by_the_due_date_is_one_seek_on_the_status_index(seeded: Seeded) -> None:
+    # A late done and later updates: the latest is not a timely done, so the EXISTS runs.
+    seeded.add_update("BC-6T-2021", "SNV", "in_progress", vn(2021, 5, 20))
+    seeded.add_update("BC-6T-2021", "SNV", "done", vn(2021, 5, 29))
+    seeded.add_update("BC-6T-2021", "SNV", "blocked", vn(2021, 5, 31))
+    captured: list[tuple[str, object]] = []
+
+    def capture(_c: object, _cur: object, statement: str, parameters: object, *_: object) -> None:
+        if "progress_update" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(seeded.engine, "before_cursor_execute", capture)
+    try:
+        snv = by_code(status_at(seeded), "BC-6T-2021")["SNV"]
+    finally:
+        event.remove(seeded.engine, "before_cursor_execute", capture)
+    assert (snv.status, snv.on_time) == ("blocked", True)  # type: ignore[attr-defined]
+    ((statement, parameters),) = captured
+    with seeded.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()  # type: ignore[arg-type]
+    details = [row[-1] for row in plan]
+    assert any(
+        "ix_update_item_agency_status_time (item_id=? AND agency_id=? AND status=?" in d
+        for d in details
+    ), details
