@@ -2,10 +2,16 @@
 
 Each function takes the session, the plan and the time (the caller reads the clock) and
 returns plain data: texts already cut to Telegram's limit, PNG bytes, or a file to send.
+
+``/status`` comes in two steps, so that a chat can send the texts before the charts are
+drawn: ``status_texts`` (the database and the texts, no drawing) and ``draw_charts`` (the
+PNGs, by the chart worker process); ``status_reply`` does both. The exports' libraries
+(openpyxl, python-docx) are imported by ``build_export`` only.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -13,13 +19,13 @@ from sqlmodel import Session
 
 from bot.i18n import TZ, Translator
 from bot.reports import queries
-from bot.reports.chart import item_chart, plan_charts
-from bot.reports.csv import export_csv
-from bot.reports.docx import export_docx
+from bot.reports.chart import ChartError, ChartRenderer, ChartSpec, chart_spec, plan_chart_specs
+from bot.reports.chart import draw_charts as draw_chart_specs
 from bot.reports.formats import ExportFormat
-from bot.reports.status import PlanStatus, UnknownCode, due_end, plan_status
-from bot.reports.text import TEXT_LIMIT, overdue_text, status_text
-from bot.reports.xlsx import export_xlsx
+from bot.reports.status import PlanStatus, UnknownCode, due_end, plan_status, plan_summary
+from bot.reports.text import CHAT_MAX_NAMES, TEXT_LIMIT, overdue_text, status_text
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {
     ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,6 +40,14 @@ class StatusReply:
 
     texts: list[str]
     charts: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StatusTexts:
+    """``/status`` before drawing: the texts to send, then what each chart will show."""
+
+    texts: list[str]
+    charts: list[tuple[str, ChartSpec]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,64 @@ def resolve_code(session: Session, *, plan_id: int, code: str) -> tuple[str | No
     raise UnknownCode(code)
 
 
+def status_texts(
+    session: Session,
+    *,
+    plan_id: int,
+    now: datetime,
+    t: Translator,
+    code: str | None = None,
+    limit: int = TEXT_LIMIT,
+) -> StatusTexts:
+    """``/status [CODE]`` without drawing: the texts, and the specs of the charts to draw.
+
+    The whole plan and one item are read as a ``plan_summary`` (counted in the database,
+    only the names shown); one agency as its full status (with its on-time rate, no chart).
+    The plan-wide reply has a chart per report item, an item's reply its own chart.
+    Raises ``UnknownCode`` for a code that names nothing.
+    """
+    item_code, agency_code = _resolve(session, plan_id, code)
+    return _status_texts(session, plan_id, now, t, item_code, agency_code, limit)
+
+
+def _resolve(session: Session, plan_id: int, code: str | None) -> tuple[str | None, str | None]:
+    return (None, None) if code is None else resolve_code(session, plan_id=plan_id, code=code)
+
+
+def _status_texts(
+    session: Session,
+    plan_id: int,
+    now: datetime,
+    t: Translator,
+    item_code: str | None,
+    agency_code: str | None,
+    limit: int,
+) -> StatusTexts:
+    if agency_code is not None:
+        status = plan_status(session, plan_id=plan_id, now=now, agency_code=agency_code)
+        return StatusTexts(texts=status_text(status, t, limit=limit))
+    summary = plan_summary(
+        session, plan_id=plan_id, now=now, item_code=item_code, shown=CHAT_MAX_NAMES
+    )
+    texts = status_text(summary, t, limit=limit, max_names=CHAT_MAX_NAMES)
+    if item_code is not None:
+        item = summary.items[0]
+        return StatusTexts(texts, [(f"{item.code}.png", chart_spec(item, t, now=now))])
+    return StatusTexts(texts, plan_chart_specs(summary, t))
+
+
+def draw_charts(
+    specs: list[tuple[str, ChartSpec]], renderer: ChartRenderer | None = None
+) -> list[tuple[str, bytes]]:
+    """The PNGs of ``status_texts(...).charts``, drawn by the chart worker. A failure is
+    logged and gives no charts: the texts are the answer, the charts an illustration."""
+    try:
+        return draw_chart_specs(specs, renderer)
+    except ChartError:
+        log.exception("the status charts could not be drawn")
+        return []
+
+
 def status_reply(
     session: Session,
     *,
@@ -69,31 +141,26 @@ def status_reply(
     code: str | None = None,
     charts: bool = True,
     limit: int = TEXT_LIMIT,
+    renderer: ChartRenderer | None = None,
 ) -> StatusReply:
-    """``/status [CODE]``: the whole plan, one item (with its chart) or one agency.
+    """``/status [CODE]``: ``status_texts`` and, with ``charts``, its charts drawn.
 
-    The plan-wide reply carries a chart per report item; an agency's reply has its
-    on-time rate and no chart. Raises ``UnknownCode`` for a code that names nothing.
+    The worker is started as soon as the code is known to want charts, so that its start
+    overlaps the reading of the database and the writing of the texts. Raises
+    ``UnknownCode`` for a code that names nothing.
     """
-    item_code, agency_code = (
-        (None, None) if code is None else resolve_code(session, plan_id=plan_id, code=code)
-    )
-    status = plan_status(
-        session,
-        plan_id=plan_id,
-        now=now,
-        item_code=item_code,
-        agency_code=agency_code,
-        with_on_time=agency_code is not None,
-    )
-    pictures: list[tuple[str, bytes]] = []
-    if charts and agency_code is None:
-        pictures = (
-            [(f"{status.items[0].code}.png", item_chart(status.items[0], t, now=now))]
-            if item_code is not None
-            else plan_charts(status, t)
-        )
-    return StatusReply(texts=status_text(status, t, limit=limit), charts=pictures)
+    item_code, agency_code = _resolve(session, plan_id, code)
+    renderer = renderer or ChartRenderer()
+    with renderer.session(start=charts and agency_code is None) as job:
+        found = _status_texts(session, plan_id, now, t, item_code, agency_code, limit)
+        pictures: list[tuple[str, bytes]] = []
+        if charts and found.charts:
+            try:
+                pngs = job.render([spec for _name, spec in found.charts])
+                pictures = [(name, png) for (name, _), png in zip(found.charts, pngs, strict=True)]
+            except ChartError:
+                log.exception("the status charts could not be drawn")
+    return StatusReply(texts=found.texts, charts=pictures)
 
 
 def overdue_reply(
@@ -120,6 +187,10 @@ def build_export(
     ``since``/``until`` are Vietnam dates, both included, and filter the update history
     (XLSX history sheet, CSV); the status part is the status at ``now``.
     """
+    from bot.reports.csv import export_csv
+    from bot.reports.docx import export_docx  # python-docx: only when exporting
+    from bot.reports.xlsx import export_xlsx  # openpyxl: only when exporting
+
     fmt = ExportFormat(fmt)
     status = plan_status(session, plan_id=plan_id, now=now, item_code=item_code)
     if fmt is ExportFormat.docx:

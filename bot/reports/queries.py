@@ -4,8 +4,9 @@ The status of a plan is read with a fixed number of statements whatever the numb
 agencies: the latest update of every (item, agency) assignment is found by a correlated
 ``ORDER BY created_at DESC LIMIT 1`` subquery, one index seek per assignment on
 ``ix_update_item_agency_time (item_id, agency_id, created_at)``; "was it done by the due
-date" is an ``EXISTS`` bounded by the same index to the updates before the due date's end.
-Neither scans the history of the plan.
+date" is an ``EXISTS`` that is one seek on ``ix_update_item_agency_status_time (item_id,
+agency_id, status, created_at)``. Neither scans the history of the plan.
+``counted_per_status`` makes the same seeks and returns counts and the first names only.
 """
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ class AssignmentRow(NamedTuple):
     note: str | None
     updated_at: datetime | None
     done_by_due: bool | None
+
+
+class CountedRow(NamedTuple):
+    """One of the first agencies of an (item, status) group, with the size of the group."""
+
+    item_id: int
+    status: str | None  # None: no update
+    size: int  # assignments of the item with this status
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    agency_short_name: str | None
+    note: str | None  # only for blocked ones (the chat text shows those notes)
 
 
 class HistoryRow(NamedTuple):
@@ -155,6 +169,63 @@ def latest_per_assignment(
     return [AssignmentRow._make(row) for row in session.connection().execute(query)]
 
 
+def counted_per_status(
+    session: Session, *, item_ids: Sequence[int], now: datetime, first: int
+) -> list[CountedRow]:
+    """Per item and latest status, how many active assignments and the ``first`` agencies
+    (by id, the plan's order) with their names: one statement, counted in the database.
+
+    The latest update of each assignment is the same seek as ``latest_per_assignment``;
+    what differs is that only about ``first`` rows per (item, status) come back, so the
+    cost no longer includes a Python object per assignment. The ranking sorts numbers
+    only; names (and the notes of blocked agencies) are joined to the rows kept.
+    """
+    if not item_ids:
+        return []
+    latest, found = _latest_update(session, now)
+    assignment = (
+        select(
+            col(ItemAgency.item_id).label("item_id"),
+            latest.c.status.label("status"),
+            col(ItemAgency.agency_id).label("agency_id"),
+            latest.c.id.label("update_id"),
+        )
+        .join(Agency, col(Agency.id) == ItemAgency.agency_id)
+        .outerjoin(latest, found)
+        .where(
+            col(ItemAgency.item_id).in_(item_ids),
+            col(ItemAgency.archived_at).is_(None),
+            col(Agency.archived_at).is_(None),
+        )
+        .subquery("assignment")
+    )
+    group = (assignment.c.item_id, assignment.c.status)
+    ranked = select(
+        assignment,
+        func.row_number().over(partition_by=group, order_by=assignment.c.agency_id).label("rank"),
+        func.count().over(partition_by=group).label("size"),
+    ).subquery("ranked")
+    update = aliased(ProgressUpdate)
+    blocked = ranked.c.status == Status.BLOCKED.value
+    query = (
+        select(
+            ranked.c.item_id,
+            ranked.c.status,
+            ranked.c.size,
+            ranked.c.agency_id,
+            col(Agency.code),
+            col(Agency.name),
+            col(Agency.short_name),
+            case((blocked, col(update.note)), else_=null()),
+        )
+        .join(Agency, col(Agency.id) == ranked.c.agency_id)
+        .outerjoin(update, and_(blocked, col(update.id) == ranked.c.update_id))
+        .where(ranked.c.rank <= max(first, 1))
+        .order_by(ranked.c.item_id, ranked.c.agency_id)
+    )
+    return [CountedRow._make(row) for row in session.connection().execute(query)]
+
+
 def _latest_update(session: Session, now: datetime) -> tuple[FromClause, ColumnElement[bool]]:
     """The assignment's newest update by ``now`` as a joinable ``latest`` and its ON clause.
 
@@ -186,8 +257,8 @@ def _done_by_due(
     """Whether a ``done`` update was stored before the due date's end; NULL without a due date.
 
     The ``CASE`` answers from the latest update when it is itself a timely ``done`` (the
-    usual case) and only otherwise runs the ``EXISTS``, which has to look at each update
-    of the assignment before the due date (the index has no status column).
+    usual case) and only otherwise runs the ``EXISTS``: one seek on
+    ``ix_update_item_agency_status_time`` for a ``done`` stored before the due date's end.
     """
     if not due_ends:
         return null()

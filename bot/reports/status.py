@@ -13,14 +13,27 @@ Policies (all relative to the ``now`` passed in; dates are civil dates in Asia/H
 
 The dataclasses are plain values to read: ``ItemStatus.counts`` is computed on first use,
 and agencies share their ``focal_points`` lists, so neither is to be mutated.
+
+Two shapes of the same status:
+
+- ``plan_status`` -> ``PlanStatus``: every assignment as an ``AgencyStatus`` (focal points,
+  on time). The exports, ``baocao status``, ``/overdue`` and ``/status AGENCY`` need every row;
+- ``plan_summary`` -> ``PlanSummary``: what the chat's ``/status`` shows, counted in the
+  database: per item and status the number of agencies and only the first few of them
+  (``shown``, in plan order) by name. Its cost does not grow with a Python object per
+  assignment; the same text and chart code reads both (``ItemView``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from heapq import merge
+from itertools import islice
+from typing import Protocol
 
 from sqlmodel import Session
 
@@ -98,6 +111,72 @@ class ItemStatus:
     def overdue(self) -> list[AgencyStatus]:
         return [a for a in self.agencies if a.overdue]
 
+    # ``ItemView``: what the chat text and the chart read
+
+    @property
+    def total(self) -> int:
+        return len(self.agencies)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for a in self.agencies if a.overdue)
+
+    def listed(self, status: str, limit: int | None = None) -> list[AgencyStatus]:
+        """The agencies with ``status`` in plan order, the first ``limit`` of them."""
+        return list(islice((a for a in self.agencies if a.status == status), limit))
+
+    def overdue_listed(self, limit: int | None = None) -> list[AgencyStatus]:
+        return list(islice((a for a in self.agencies if a.overdue), limit))
+
+    def overdue_by_status(self) -> dict[str, int]:
+        """Overdue agencies per status, every status of ``STATUSES`` present."""
+        found = Counter(a.status for a in self.agencies if a.overdue)
+        return {status: found.get(status, 0) for status in STATUSES}
+
+
+class Named(Protocol):
+    """An agency as a list of names shows it."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def note(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+class ItemView(Protocol):
+    """What the chat text and the chart read of an item: ``ItemStatus`` or ``ItemSummary``."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def due(self) -> date | None: ...
+
+    @property
+    def is_report(self) -> bool: ...
+
+    @property
+    def counts(self) -> dict[str, int]: ...
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def overdue_count(self) -> int: ...
+
+    def listed(self, status: str, limit: int | None = None) -> Sequence[Named]: ...
+
+    def overdue_listed(self, limit: int | None = None) -> Sequence[Named]: ...
+
+    def overdue_by_status(self) -> dict[str, int]: ...
+
 
 @dataclass
 class PlanStatus:
@@ -117,6 +196,87 @@ class PlanStatus:
 
     @property
     def report_items(self) -> list[ItemStatus]:
+        return [i for i in self.items if i.is_report]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownAgency:
+    """One of the agencies a summary names (``order`` is the plan's order: the agency id)."""
+
+    order: int
+    code: str
+    name: str
+    short_name: str | None
+    status: str
+    note: str | None  # kept for blocked agencies only
+    overdue: bool
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass
+class ItemSummary:
+    """An item as ``/status`` shows it in chat: counts per status, the first names only.
+
+    ``first`` holds, per status, the first ``shown`` agencies in plan order; asking for
+    more names than that raises ``ValueError`` (they were never read).
+    """
+
+    code: str
+    title: str
+    kind: str
+    section: str | None
+    due: date | None
+    starts: date | None
+    counts: dict[str, int]  # every status of ``STATUSES`` (zero included)
+    first: dict[str, list[ShownAgency]]
+    past_due: bool
+    shown: int
+    total: int = 0  # agencies assigned
+
+    @property
+    def is_report(self) -> bool:
+        return self.kind == ItemKind.REPORT.value
+
+    @property
+    def overdue_count(self) -> int:
+        return self.total - self.counts[_DONE] if self.past_due else 0
+
+    def listed(self, status: str, limit: int | None = None) -> list[ShownAgency]:
+        self._check(limit, self.counts.get(status, 0))
+        return self.first.get(status, [])[:limit]
+
+    def overdue_listed(self, limit: int | None = None) -> list[ShownAgency]:
+        if not self.past_due:
+            return []
+        self._check(limit, self.overdue_count)
+        late = [self.first.get(s, []) for s in STATUSES if s != _DONE]
+        return list(islice(merge(*late, key=lambda a: a.order), limit))
+
+    def overdue_by_status(self) -> dict[str, int]:
+        """Overdue agencies per status: past the due date, every one not done."""
+        return {s: n if self.past_due and s != _DONE else 0 for s, n in self.counts.items()}
+
+    def _check(self, limit: int | None, available: int) -> None:
+        if (limit is None or limit > self.shown) and available > self.shown:
+            raise ValueError(f"{self.code}: only the first {self.shown} names were read")
+
+
+@dataclass
+class PlanSummary:
+    """A plan's status at ``now`` as ``/status`` shows it in chat (see ``plan_summary``)."""
+
+    code: str
+    title: str
+    now: datetime
+    items: list[ItemSummary]
+    item: str | None = None  # the item code the summary was narrowed to
+    agency: None = None  # never narrowed to an agency: that view needs ``plan_status``
+
+    @property
+    def report_items(self) -> list[ItemSummary]:
         return [i for i in self.items if i.is_report]
 
 
@@ -168,6 +328,72 @@ def plan_status(
     status.agency = agency.code if agency else None
     status.item = items[0].code if item_code is not None else None
     return status
+
+
+def plan_summary(
+    session: Session,
+    *,
+    plan_id: int,
+    now: datetime,
+    item_code: str | None = None,
+    shown: int = 30,
+) -> PlanSummary:
+    """What ``/status`` shows of plan ``plan_id`` at ``now``: counts per item and status,
+    and the first ``shown`` agencies of each (item, status) by name, in three statements.
+
+    Same policies as ``plan_status`` (latest update by ``now``, overdue); no on-time and
+    no focal points, which the chat's plan and item views do not show. ``item_code``
+    narrows to one report/task item; an unknown code raises ``UnknownCode``.
+    """
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise UnknownCode(f"plan {plan_id}")
+    items = list(queries.reported_items(session, plan_id=plan_id, item_code=item_code))
+    if item_code is not None and not items:
+        raise UnknownCode(item_code)
+    ids = [item.id for item in items if item.id is not None]
+    rows = queries.counted_per_status(session, item_ids=ids, now=now, first=shown)
+    today = local_today(now)
+    summaries = {
+        item.id: ItemSummary(
+            code=item.code,
+            title=item.title,
+            kind=item.kind,
+            section=item.section,
+            due=item.due,
+            starts=item.starts,
+            counts=dict.fromkeys(STATUSES, 0),
+            first={},
+            past_due=item.due is not None and today > item.due,
+            shown=shown,
+        )
+        for item in items
+    }
+    for row in rows:
+        summary = summaries[row.item_id]
+        status = row.status or NO_UPDATE
+        if status not in summary.first:  # the group's first row: count it once
+            summary.total += row.size
+            if status in summary.counts:
+                summary.counts[status] = row.size
+        summary.first.setdefault(status, []).append(
+            ShownAgency(
+                row.agency_id,
+                row.agency_code,
+                row.agency_name,
+                row.agency_short_name,
+                status,
+                row.note,
+                summary.past_due and status != _DONE,
+            )
+        )
+    return PlanSummary(
+        code=plan.code,
+        title=plan.title,
+        now=now,
+        items=list(summaries.values()),
+        item=items[0].code if item_code is not None else None,
+    )
 
 
 def _header(session: Session, plan: Plan, now: datetime, items: list[ItemStatus]) -> PlanStatus:

@@ -3,11 +3,14 @@
 Chat texts are split into chunks of at most ``TEXT_LIMIT`` characters (Telegram's limit),
 at item boundaries where possible. Long agency lists are cut to ``max_names`` names in
 chat (the exports carry every row); the command line passes ``max_names=None``.
+
+The plan and item texts read an ``ItemView``: the full ``PlanStatus`` (command line) or
+the chat's ``PlanSummary``, which holds only the first names of each list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +18,13 @@ from bot.i18n import Translator
 from bot.reports.messages import on_time_label, status_label
 from bot.reports.status import (
     NO_UPDATE,
+    STATUSES,
     AgencyStatus,
     ItemStatus,
+    ItemView,
+    Named,
     PlanStatus,
+    PlanSummary,
     local_today,
     on_time_rates,
 )
@@ -28,19 +35,20 @@ CHAT_MAX_NAMES = 30
 
 
 def status_text(
-    status: PlanStatus,
+    status: PlanStatus | PlanSummary,
     t: Translator,
     *,
     limit: int = TEXT_LIMIT,
     max_names: int | None = CHAT_MAX_NAMES,
 ) -> list[str]:
     """The status as chat messages: per item, or per agency when narrowed to one."""
-    if status.agency is not None:
+    if isinstance(status, PlanStatus) and status.agency is not None:
         blocks = [agency_block(status, status.agency, t)]
     else:
         # One item asked for by its code is shown in full, even an ongoing task.
-        dated = [item for item in status.items if item.due is not None or status.item]
-        ongoing = [item for item in status.items if item.due is None and not status.item]
+        items: list[ItemView] = list(status.items)
+        dated = [item for item in items if item.due is not None or status.item]
+        ongoing = [item for item in items if item.due is None and not status.item]
         blocks = [_plan_header(status, t)]
         blocks += [item_block(item, t, status.now, max_names=max_names) for item in dated]
         if ongoing:
@@ -48,23 +56,21 @@ def status_text(
     return chunk(blocks, limit)
 
 
-def ongoing_block(items: list[ItemStatus], t: Translator) -> str:
+def ongoing_block(items: list[ItemView], t: Translator) -> str:
     """Tasks without a due date, one line each (they are never overdue)."""
     lines = [t._("Ongoing tasks (no due date):")]
     for item in items:
-        if len(item.agencies) == 1:
-            agency = item.agencies[0]
+        if item.total == 1:
+            agency = next(a for s in STATUSES for a in item.listed(s, 1))
             state = f"{agency.label}: {status_label(t, agency.status)}"
         else:
-            reported = len(item.agencies) - item.counts[NO_UPDATE]
-            state = t._("{reported}/{total} reported").format(
-                reported=reported, total=len(item.agencies)
-            )
+            reported = item.total - item.counts[NO_UPDATE]
+            state = t._("{reported}/{total} reported").format(reported=reported, total=item.total)
         lines.append(f"▪ {item.code} — {state}")
     return "\n".join(lines)
 
 
-def _plan_header(status: PlanStatus, t: Translator) -> str:
+def _plan_header(status: PlanStatus | PlanSummary, t: Translator) -> str:
     return "\n".join(
         [
             f"{status.code} — {status.title}",
@@ -74,10 +80,10 @@ def _plan_header(status: PlanStatus, t: Translator) -> str:
 
 
 def item_block(
-    item: ItemStatus, t: Translator, now: datetime, *, max_names: int | None = CHAT_MAX_NAMES
+    item: ItemView, t: Translator, now: datetime, *, max_names: int | None = CHAT_MAX_NAMES
 ) -> str:
     """One item: due date, who reported with which status, who has not, who is overdue."""
-    total = len(item.agencies)
+    total = item.total
     reported = total - item.counts[NO_UPDATE]
     lines = [
         f"▪ {item.code} — {item.title}",
@@ -91,37 +97,45 @@ def item_block(
     ]
     if counts:
         lines.append("  " + " · ".join(counts))
-    missing = item.with_status(NO_UPDATE)
+    missing = item.counts[NO_UPDATE]
     if missing:
+        shown = item.listed(NO_UPDATE, max_names)
         lines.append(
             t._("Not reported ({n}): {names}").format(
-                n=len(missing), names=names(missing, t, max_names)
+                n=missing, names=names(shown, t, max_names, total=missing)
             )
         )
-    if item.overdue:
+    if item.overdue_count:
+        shown = item.overdue_listed(max_names)
         lines.append(
             t._("Overdue ({n}): {names}").format(
-                n=len(item.overdue), names=names(item.overdue, t, max_names)
+                n=item.overdue_count, names=names(shown, t, max_names, total=item.overdue_count)
             )
         )
-    for agency in item.with_status(Status.BLOCKED.value)[:max_names]:
+    for agency in item.listed(Status.BLOCKED.value, max_names):
         lines.append(f"  ⚠ {agency.label}: {agency.note or t._('(no note)')}")
     return "\n".join(lines)
 
 
-def _due_line(item: ItemStatus, t: Translator, now: datetime) -> str:
+def _due_line(item: ItemView, t: Translator, now: datetime) -> str:
     if item.due is None:
         return t._("No due date")
     days = (item.due - local_today(now)).days
     return f"{t._('Due: {date}').format(date=t.date(item.due))} ({t.days_left(days)})"
 
 
-def names(agencies: list[AgencyStatus], t: Translator, max_names: int | None) -> str:
-    """Comma-separated short names, cut to ``max_names`` with "and N more"."""
+def names(
+    agencies: Sequence[Named], t: Translator, max_names: int | None, *, total: int | None = None
+) -> str:
+    """Comma-separated short names, cut to ``max_names`` with "and N more".
+
+    ``total`` is the length of the whole list when ``agencies`` is only its beginning.
+    """
     shown = agencies if max_names is None else agencies[:max_names]
     text = ", ".join(a.label for a in shown)
-    if len(shown) < len(agencies):
-        text += " " + t._("and {n} more").format(n=len(agencies) - len(shown))
+    total = len(agencies) if total is None else total
+    if len(shown) < total:
+        text += " " + t._("and {n} more").format(n=total - len(shown))
     return text
 
 

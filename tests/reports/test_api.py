@@ -12,6 +12,7 @@ from bot.reports.api import (
     overdue_reply,
     resolve_code,
     status_reply,
+    status_texts,
 )
 from bot.reports.status import UnknownCode
 from tests.reports.seed import NOW, Seeded
@@ -45,6 +46,19 @@ def test_status_reply_narrowed(reported: Seeded) -> None:
     assert [name for name, _png in item.charts] == ["IV2-TAPHUAN.png"]
     assert "IV2-TAPHUAN" in item.texts[0] and "BC-6T-2021" not in item.texts[0]
     assert "Đang thực hiện: 1" in item.texts[0]  # the full block, not the one-line form
+    assert agency.charts == [] and "Đúng hạn" in agency.texts[0]
+
+
+def test_status_texts_are_the_reply_before_drawing(reported: Seeded) -> None:
+    with reported.session() as session:
+        found = status_texts(session, plan_id=reported.plan_id, now=NOW, t=VI)
+        reply = status_reply(session, plan_id=reported.plan_id, now=NOW, t=VI, charts=False)
+        agency = status_texts(session, plan_id=reported.plan_id, now=NOW, t=VI, code="snv")
+    assert found.texts == reply.texts and reply.charts == []
+    assert [name for name, _spec in found.charts] == ["BC-6T-2021.png", "BC-NAM-2021.png"]
+    six_months = found.charts[0][1]
+    assert six_months["counts"] == [3, 1, 1, 0, 23] and six_months["overdue"] == [0, 1, 1, 0, 23]
+    assert six_months["legend"] == "Quá hạn" and "5/28" in six_months["caption"]
     assert agency.charts == [] and "Đúng hạn" in agency.texts[0]
 
 

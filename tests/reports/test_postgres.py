@@ -6,7 +6,8 @@ import pytest
 
 from bot.i18n import Translator
 from bot.reports.api import ExportFormat, build_export
-from bot.reports.status import plan_status
+from bot.reports.status import plan_status, plan_summary
+from bot.reports.text import status_text
 from storage.db import make_engine
 from tests.reports.seed import NOW, add_reports, seed_engine
 
@@ -32,6 +33,13 @@ def test_status_and_exports_on_postgresql(postgres_url: str) -> None:
             assert found["SKHDT"] == ("done", False, False)
             assert found["UBND-DONGXOAI"] == ("done", True, False)
             assert found["SYT"] == ("blocked", False, True)
+            summary = plan_summary(session, plan_id=seeded.plan_id, now=NOW, shown=2)
+            assert summary.items[0].counts == item.counts
+            assert [a.code for a in summary.items[0].overdue_listed(2)] == [
+                a.code for a in item.overdue_listed(2)
+            ]
+            vi = Translator("vi")
+            assert status_text(summary, vi, max_names=2) == status_text(status, vi, max_names=2)
             for fmt in ExportFormat:
                 export = build_export(
                     session, plan_id=seeded.plan_id, fmt=fmt, now=NOW, t=Translator("vi")
