@@ -17,9 +17,6 @@ from bot.database import open_database
 from bot.extract.cli import register as register_extract
 from bot.i18n import translator
 from bot.logs import setup_logging
-from bot.planfile.load import load_plan
-from bot.planfile.parse import PlanFileError, read_plan_file
-from bot.planfile.render import plan_document, plan_text
 from bot.reports.cli import register as register_reports
 from bot.settings import Settings
 from scheduler.clock import clock_from
@@ -62,6 +59,9 @@ def db_upgrade() -> None:
 @plan_app.command("load")
 def plan_load(file: Path = typer.Argument(..., help="Plan file (YAML)")) -> None:
     """Load or update a plan from FILE. Idempotent; removed items are archived, not deleted."""
+    from bot.planfile.load import load_plan  # the plan file stack (YAML): not in `baocao run`
+    from bot.planfile.parse import PlanFileError, read_plan_file
+
     try:
         spec = read_plan_file(file)
     except PlanFileError as exc:
@@ -84,6 +84,8 @@ def plan_show(
     fmt: OutputFormat = typer.Option(OutputFormat.text, "--format"),
 ) -> None:
     """Print a loaded plan: agencies and items, dates in Vietnamese style."""
+    from bot.planfile.render import plan_document, plan_text
+
     engine = open_database(Settings())
     with session_scope(engine) as session:
         plan = repo.get_plan(session, code=code)
