@@ -10,16 +10,21 @@ sends it had made and not yet recorded go out twice, and the test counts exactly
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.sandbox.client import SandboxClient
-from tests.e2e.harness import PLAN, BotEnv, BotProcess
+from tests.e2e.harness import PLAN, BotEnv, BotProcess, Person, buttons, free_port
 from tests.e2e.recipients import register_many, wait_broadcast_done
 from tests.pg import PostgresServer
 
@@ -170,3 +175,104 @@ def test_three_instances_send_every_reminder_and_broadcast_once_even_when_one_st
     # Instances starting together send at full speed for their first seconds, until each
     # sees the others (liveness every 5 s): a few 429s then, honoured and retried.
     assert client.stats()["rate_limited"] < 50
+
+
+class RoundRobin:
+    """A load balancer in front of webhook-mode instances: each request goes to the next
+    backend in turn, headers (the secret) and body unchanged."""
+
+    def __init__(self, backends: list[str]) -> None:
+        self.backends = backends
+        self.served: Counter[str] = Counter()
+        self._turn = itertools.count()
+        balancer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                backend = balancer.backends[next(balancer._turn) % len(balancer.backends)]
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                with httpx.Client(trust_env=False, timeout=30) as http:
+                    answer = http.post(backend + self.path, content=body, headers=headers)
+                balancer.served[backend] += 1
+                self.send_response(answer.status_code)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(trust_env=False) as http:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get(f"{url}/healthz").status_code == 200:
+                    return
+            time.sleep(0.2)  # waiting for a process to start listening
+    raise AssertionError(f"{url} never answered /healthz")
+
+
+def test_a_conversation_hops_between_webhook_instances_behind_a_load_balancer(
+    tmp_path: Path, sandbox: object, client: SandboxClient, pg_server: PostgresServer
+) -> None:
+    """Every update of one progress dialogue goes to the other instance than the one
+    before: the dialogue state lives in the database, so it completes all the same."""
+    env = BotEnv(
+        tmp_path,
+        sandbox.url,  # type: ignore[attr-defined]
+        db_url=pg_server.url(pg_server.copy_of_template()),
+    )
+    env.set_time(datetime(2021, 5, 20, 1, 0, tzinfo=UTC))
+    env.cli("plan", "load", str(PLAN))
+    ports = [free_port(), free_port()]
+    backends = [f"http://127.0.0.1:{port}" for port in ports]
+    balancer = RoundRobin(backends)
+    bots = [
+        BotProcess(
+            BotEnv(
+                env.workdir, env.sandbox_url, db_url=env.db_url, extra={"BAOCAO_INSTANCE": name}
+            ),
+            args=(
+                "--channel",
+                "telegram",
+                "--webhook-url",
+                f"{balancer.url}/telegram",
+                "--listen",
+                f"127.0.0.1:{port}",
+            ),
+        )
+        for name, port in (("baocao-1", ports[0]), ("baocao-2", ports[1]))
+    ]
+    try:
+        for backend in backends:
+            _wait_healthy(backend)
+        an = Person(client, "An")
+        an.say(f"/start {env.invite('SNV', 'focal', 'Nguyễn Văn An')}")
+        items = an.say("/report")[0]
+        status_question = an.press(items, buttons(items)[0][1])[0]
+        an.press(status_question, "Gặp vướng mắc")
+        confirmation = an.say("Chưa bố trí được kinh phí")[0]["text"]
+    finally:
+        for bot in bots:
+            bot.stop()
+        balancer.close()
+    assert "Đã ghi nhận" in confirmation and "Chưa bố trí được kinh phí" in confirmation
+    assert balancer.served[backends[0]] >= 2 and balancer.served[backends[1]] >= 2
+    engine = create_engine(env.database_url)
+    try:
+        with engine.connect() as conn:
+            updates = conn.execute(text("SELECT status, note FROM progress_update")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(u) for u in updates] == [("blocked", "Chưa bố trí được kinh phí")]
