@@ -28,7 +28,7 @@ from scheduler.digest import prepare_digests
 from scheduler.reminders import materialize
 from scheduler.sending import PRIORITY_REMINDER, PacedSender
 from scheduler.tick import TickReport, run_tick
-from storage import leases
+from storage import leases, outbox
 from storage.db import session_scope
 from storage.models import CalendarDay, ItemAgency, Person, Plan, PlanItem
 from storage.recovery import release_claims_of
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 BROADCAST_POLL_SECONDS = 2.0
 LIVENESS_SECONDS = 5.0
 LIVENESS_TTL = timedelta(seconds=20)
+ROUND_BEAT = "round"  # heartbeat: a whole round (reminders and digests) finished
 STOP_GRACE_SECONDS = 15.0
 
 
@@ -122,9 +123,16 @@ class SchedulerService:
             prepare_digests, self.engine, now=now, holder=self.holder
         ):
             await self.sender.send(channel, chat_id, reply, PRIORITY_REMINDER)
+        await asyncio.to_thread(self._beat_round, now)
         if report.claimed:
             log.info("tick %s: %s", now.isoformat(timespec="minutes"), report)
         return report
+
+    def _beat_round(self, now: datetime) -> None:
+        """The whole round at ``now`` is done: reminders *and* the daily digests (the
+        ``tick`` heartbeat is written by the reminders alone). The demo waits for this."""
+        with session_scope(self.engine) as session:
+            outbox.beat(session, name=ROUND_BEAT, at=now, holder=self.holder)
 
     async def send_broadcasts(self) -> None:
         """Work through due broadcasts."""

@@ -22,6 +22,7 @@ from bot.sandbox.client import SandboxClient
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.server import ThreadedSandbox, run_in_thread
 from scheduler.clock import FileClock
+from scheduler.runner import ROUND_BEAT
 from storage import outbox
 from storage.db import make_engine, session_scope
 
@@ -106,14 +107,15 @@ class World:
             self.bot.wait(timeout=15)
 
     def advance(self, moment: datetime) -> None:
-        """Move the clock and wait until the bot finished a whole tick at that time."""
+        """Move the clock and wait until the bot finished a whole round at that time (its
+        reminders and the coordinators' digest), so nothing of it arrives later."""
         self.clock.set(moment)
         deadline = time.monotonic() + TICK_WAIT_SECONDS
         while time.monotonic() < deadline:
             if self.bot is not None and self.bot.poll() is not None:
                 raise RuntimeError(f"the bot stopped; see {self.workdir / 'bot.log'}")
             with session_scope(self.engine) as session:
-                beat = outbox.last_beat(session, name="tick")
+                beat = outbox.last_beat(session, name=ROUND_BEAT)  # reminders and digests
             if beat is not None and beat >= moment:
                 return
             time.sleep(0.02)  # polling a condition in the database, not a guess
