@@ -13,7 +13,6 @@ separated list of the names below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 
