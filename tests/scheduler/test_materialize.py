@@ -6,14 +6,17 @@ read back) are shared by the tick and digest tests of this folder.
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
 from bot.planfile.load import load_plan
 from bot.planfile.parse import read_plan_file
+from scheduler import reminders as reminders_module
 from scheduler.policy import TZ
 from scheduler.reminders import LOOKBACK, materialize
 from storage import outbox
@@ -355,3 +358,118 @@ def test_tasks_without_a_due_date_get_no_reminders(engine: Engine) -> None:
         item_id(engine, WOMENS_DAY),
     }
     assert len(reminders(engine, person=an)) == 6 + 7 + 1  # 6-month, annual, Action Month
+
+
+# --- many people: worked through in chunks ----------------------------------------------------
+
+
+def outbox_rows(engine: Engine) -> set[tuple[object, ...]]:
+    """Every row by its key, time, state and error (ids and creation times aside)."""
+    return {
+        (
+            r.item_id,
+            r.agency_id,
+            r.person_id,
+            r.kind,
+            r.offset_days,
+            r.send_at,
+            r.state,
+            r.last_error,
+        )
+        for r in reminders(engine)
+    }
+
+
+def add_people(engine: Engine, count: int) -> list[int]:
+    """``count`` people spread over every agency of the plan, all roles, in one transaction."""
+    roles = (Role.FOCAL, Role.FOCAL, Role.COORDINATOR, Role.ADMIN)
+    with session_scope(engine) as session:
+        agencies = list(session.exec(select(Agency.id).order_by(col(Agency.id))))
+        people = [
+            Person(name=f"Người {n}", agency_id=agencies[n % len(agencies)] or 0, role=roles[n % 4])
+            for n in range(count)
+        ]
+        session.add_all(people)
+        session.flush()
+        return [p.id or 0 for p in people]
+
+
+def test_chunks_of_people_give_the_same_rows_as_one_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_sample_plan(engine)
+    add_people(engine, 11)
+    run_materialize(engine, vn(2021, 5, 20))
+    whole = outbox_rows(engine)
+    with session_scope(engine) as session:
+        session.execute(delete(Reminder))
+    monkeypatch.setattr(reminders_module, "PEOPLE_PER_CHUNK", 3)  # 3, 3, 3, 2
+
+    assert run_materialize(engine, vn(2021, 5, 20)) == len(whole)
+
+    assert outbox_rows(engine) == whole
+    assert len({row[2] for row in whole}) == 11  # every person has rows (the events)
+    assert run_materialize(engine, vn(2021, 5, 20, 8, 1)) == len(whole)
+    assert outbox_rows(engine) == whole  # and again: nothing added or changed
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 1000])
+def test_archived_or_moved_people_lose_their_pending_rows_whichever_chunk_they_fall_in(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Six people in chunks of 2, 3 or all at once: the first and the last person of the id
+    range and one at a chunk's upper bound (archived), and one who moved to another agency,
+    lose every pending row of their old place; the others keep theirs."""
+    monkeypatch.setattr(reminders_module, "PEOPLE_PER_CHUNK", chunk)
+    load_sample_plan(engine)
+    people = [add_person(engine, f"Người {n}", "SNV") for n in range(6)]
+    run_materialize(engine, vn(2021, 5, 20))
+    before = {p: len(reminders(engine, person=p)) for p in people}
+    assert set(before.values()) == {14}  # 6-month, annual, Action Month
+    archived, moved = [people[0], people[1], people[5]], people[3]
+    snv, stp = agency_id(engine, "SNV"), agency_id(engine, "STP")
+    with session_scope(engine) as session:
+        for person in session.exec(select(Person).where(col(Person.id).in_(archived))):
+            person.archived_at = datetime.now(UTC)
+            session.add(person)
+        mover = session.get(Person, moved)
+        assert mover is not None
+        mover.agency_id = stp
+        session.add(mover)
+
+    run_materialize(engine, vn(2021, 5, 20, 9))
+
+    for person in people:
+        rows = reminders(engine, person=person)
+        pending = [r for r in rows if r.state == OutboxState.PENDING]
+        if person in archived:
+            assert pending == [], person
+        elif person == moved:
+            assert {r.agency_id for r in pending} == {stp}
+            assert {r.agency_id for r in rows if r.state != OutboxState.PENDING} == {snv}
+        else:
+            assert len(pending) == before[person] == len(rows), person
+
+
+def test_materializing_many_people_takes_about_the_memory_of_one_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python allocations while materializing 4 chunks of people against 16 chunks: the peak
+    must not follow the number of people (it was every row of everyone at once)."""
+    monkeypatch.setattr(reminders_module, "PEOPLE_PER_CHUNK", 100)
+    load_sample_plan(engine)
+
+    def peak_for(count: int, now: datetime) -> tuple[int, int]:
+        add_people(engine, count)
+        tracemalloc.start()
+        try:
+            written = run_materialize(engine, now)
+            return tracemalloc.get_traced_memory()[1], written
+        finally:
+            tracemalloc.stop()
+
+    small, small_rows = peak_for(400, vn(2021, 5, 20))
+    large, large_rows = peak_for(1200, vn(2021, 5, 20, 9))  # 1,600 people in all
+
+    assert large_rows > 3 * small_rows  # the rows did follow the people
+    assert large < 1.5 * small, (small, large)
