@@ -5,6 +5,9 @@ Every test runs on SQLite and on PostgreSQL (ids ``[sqlite]``, ``[postgresql]``)
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +21,20 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from storage import migrate
 from storage.db import make_engine
-from storage.migrate import MIGRATIONS_DIR, alembic_config, current_revision, upgrade
+from storage.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_at_head,
+    stored_revisions,
+    upgrade,
+)
 from tests.pg import PostgresServer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _empty(database: str, sqlite_file: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
@@ -148,3 +162,121 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(engine:
     assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set(
         SQLModel.metadata.tables
     )
+
+
+# --- a database already at the head: no Alembic -----------------------------------------------
+
+
+def _upgrade_in_a_new_process(engine: Engine) -> tuple[str | None, list[str]]:
+    """``upgrade`` in an empty interpreter, as ``baocao`` starts: the revision after it and
+    which of Alembic and its templates it imported."""
+    script = f"""
+import sys
+from storage.db import make_engine
+from storage.migrate import stored_revisions, upgrade
+engine = make_engine({engine.url.render_as_string(hide_password=False)!r})
+upgrade(engine)
+print(",".join(sorted(stored_revisions(engine))))
+print(",".join(m for m in ("alembic", "mako", "pygments") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    revision, imported = done.stdout.splitlines()
+    return revision or None, [m for m in imported.split(",") if m]
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    head_revision.cache_clear()
+    assert head_revision() == _head()
+
+
+def test_a_database_at_the_head_is_left_alone_without_importing_alembic(engine: Engine) -> None:
+    assert is_at_head(engine)
+    assert _upgrade_in_a_new_process(engine) == (_head(), [])
+
+
+def test_a_database_behind_the_head_is_upgraded_by_alembic(engine: Engine) -> None:
+    at_head = _schema(engine)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "-1")
+    behind = current_revision(engine)
+    assert behind is not None and behind != _head()
+    assert _schema(engine) != at_head  # the last migration's change is undone
+    assert not is_at_head(engine)
+
+    revision, imported = _upgrade_in_a_new_process(engine)
+
+    assert revision == _head()
+    assert "alembic" in imported
+    assert _schema(engine) == at_head
+
+
+def test_an_empty_version_table_or_none_is_not_the_head(empty_engine: Engine) -> None:
+    assert stored_revisions(empty_engine) == set()
+    assert not is_at_head(empty_engine)
+    upgrade(empty_engine)
+    assert stored_revisions(empty_engine) == {_head()}
+    config = alembic_config(empty_engine.url.render_as_string(hide_password=False))
+    with empty_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert stored_revisions(empty_engine) == set()  # the table is there, empty
+    assert not is_at_head(empty_engine)
+
+
+def _versions(tmp_path: Path, files: dict[str, str]) -> Path:
+    (tmp_path / "versions").mkdir()
+    for name, body in files.items():
+        (tmp_path / "versions" / name).write_text(body, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("files", "head"),
+    [
+        ({"a.py": "revision = 'a'\ndown_revision = None\n"}, "a"),
+        (
+            {
+                "a.py": "revision = 'a'\ndown_revision = None\n",
+                "b.py": "revision: str = 'b'\ndown_revision = 'a'\n",
+                "c.py": "revision = 'c'\ndown_revision = 'a'\n",
+                "m.py": "revision = 'm'\ndown_revision = ('b', 'c')\n",
+                "__init__.py": "",
+            },
+            "m",
+        ),
+        (  # two heads: Alembic decides
+            {
+                "a.py": "revision = 'a'\ndown_revision = None\n",
+                "b.py": "revision = 'b'\ndown_revision = 'a'\n",
+                "c.py": "revision = 'c'\ndown_revision = 'a'\n",
+            },
+            None,
+        ),
+        ({"a.py": "revision = 'a'\ndown_revision = 'gone'\n"}, None),
+        ({"a.py": "revision = make()\ndown_revision = None\n"}, None),
+        ({"a.py": "revision = 'a'\ndown_revision = None\nbranch_labels = ('x',)\n"}, None),
+        ({"a.py": "revision = 'a'\ndown_revision = None\ndepends_on = 'z'\n"}, None),
+        ({"a.py": "revision = 'a'\ndown_revision = None\n", "b.py": "revision = 'a'\n"}, None),
+        ({"a.py": "revision = 'a'\ndown_revision = None\n", "b.py": "def broken(:\n"}, None),
+    ],
+)
+def test_the_head_is_told_only_when_the_files_have_one_plain_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], head: str | None
+) -> None:
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", _versions(tmp_path, files))
+    head_revision.cache_clear()
+    try:
+        assert head_revision() == head
+    finally:
+        head_revision.cache_clear()
