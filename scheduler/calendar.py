@@ -10,10 +10,16 @@ package: the admin is the one who read this year's official announcement.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import sys
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import holidays
 from sqlmodel import Session, select
@@ -26,21 +32,65 @@ DEFAULT_DAY_OFF_NAME = "Ngày nghỉ"
 # No real calendar has a year without a working day; a longer search is a data error.
 _SEARCH_LIMIT_DAYS = 366
 _SATURDAY = 5
+_VIETNAM_MODULE = "holidays.countries.vietnam"
+_VIETNAM_LOCK = threading.Lock()  # the tick's thread and the event loop may both ask first
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def vietnam_holidays() -> Any:
+    """The ``holidays`` package's Vietnam class, its module loaded from its own file.
+
+    ``holidays.country_holidays("VN")``, and even ``from holidays.countries.vietnam import
+    Vietnam``, first import the package ``holidays.countries``, which imports every country
+    it knows (some 250 modules, 7.5 MB resident for good). The module is registered under
+    its own name, so a later import of it (or ``country_holidays("VN")``) gets this one.
+    Should the package's layout change, the ordinary import is the fallback.
+    """
+    with _VIETNAM_LOCK:
+        return _load_vietnam()
+
+
+def _load_vietnam() -> Any:
+    module = sys.modules.get(_VIETNAM_MODULE)
+    if module is None:
+        path = Path(holidays.__file__).parent / "countries" / "vietnam.py"
+        spec = importlib.util.spec_from_file_location(_VIETNAM_MODULE, path)
+        if not path.is_file() or spec is None or spec.loader is None:
+            return _vietnam_the_usual_way()
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_VIETNAM_MODULE] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception:
+            del sys.modules[_VIETNAM_MODULE]
+            log.warning("holidays: %s did not load on its own", path, exc_info=True)
+            return _vietnam_the_usual_way()
+    found = getattr(module, "Vietnam", None)
+    return found if isinstance(found, type) else _vietnam_the_usual_way()
+
+
+def _vietnam_the_usual_way() -> Any:
+    from holidays.countries import Vietnam
+
+    return Vietnam
 
 
 @lru_cache(maxsize=256)
 def _public_year(year: int) -> tuple[Mapping[date, str], frozenset[date]]:
     """Public holidays (Vietnamese names where the package has them) and make-up Saturdays."""
-    languages = getattr(holidays.Vietnam, "supported_languages", ())
+    vietnam = vietnam_holidays()
+    languages = getattr(vietnam, "supported_languages", ())
     language = "vi" if "vi" in languages else None
-    table = holidays.country_holidays("VN", years=year, language=language)
+    table = vietnam(years=year, language=language)
     named = {day: str(name) for day, name in table.items()}
     workdays = frozenset(d for d in getattr(table, "weekend_workdays", ()) if d.year == year)
     return MappingProxyType(named), workdays
 
 
 class WorkingCalendar:
-    """Vietnamese working days: Mon-Fri minus public holidays (holidays.Vietnam, Tết
+    """Vietnamese working days: Mon-Fri minus public holidays (holidays' Vietnam, Tết
     included), minus admin extra days off, plus admin make-up working days (which win
     over weekends and over the package's holidays).
 

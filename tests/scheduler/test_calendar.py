@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
+import holidays
 import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
-from scheduler.calendar import DEFAULT_DAY_OFF_NAME, WorkingCalendar, load_calendar
+from scheduler import calendar as calendar_module
+from scheduler.calendar import DEFAULT_DAY_OFF_NAME, WorkingCalendar, _public_year, load_calendar
 from storage.models import CalendarDay
 
+ROOT = Path(__file__).resolve().parents[2]
 TET_2022 = [date(2022, 1, 31) + timedelta(days=i) for i in range(5)]  # Mon 31/01 - Fri 04/02
 
 
@@ -139,3 +146,48 @@ def test_load_calendar_refuses_an_unknown_kind() -> None:
     rows = [CalendarDay(day=date(2021, 5, 27), kind="holiday")]
     with _session_with(rows) as session, pytest.raises(ValueError, match="unknown kind"):
         load_calendar(session)
+
+
+# --- only Vietnam's holidays are loaded ---------------------------------------------------------
+
+
+def test_the_public_holidays_are_the_packages_for_vietnam_year_by_year() -> None:
+    for year in range(2019, 2031):
+        table = holidays.country_holidays("VN", years=year, language="vi")
+        names, workdays = _public_year(year)
+        assert dict(names) == {day: str(name) for day, name in table.items()}, year
+        assert workdays == {d for d in table.weekend_workdays if d.year == year}, year
+    assert names  # 2030 has holidays (the comparison above is not between two empty tables)
+
+
+def test_asking_for_a_holiday_loads_vietnam_only() -> None:
+    """``country_holidays("VN")`` imports all ~250 countries (7.5 MB); the calendar must not."""
+    script = """
+import sys
+from datetime import date
+from scheduler.calendar import WorkingCalendar
+calendar = WorkingCalendar()
+print(calendar.holiday_name(date(2022, 2, 1)), calendar.is_working_day(date(2024, 5, 4)))
+print(sorted(m for m in sys.modules if m.startswith("holidays.countries")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Tết Nguyên Đán True",  # and Saturday 04/05/2024 was a make-up working day
+        "['holidays.countries.vietnam']",
+    ]
+
+
+def test_without_the_file_the_usual_import_gives_vietnam(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(holidays, "__file__", str(ROOT / "no-such-package" / "__init__.py"))
+    monkeypatch.delitem(sys.modules, "holidays.countries.vietnam", raising=False)
+    found = calendar_module._load_vietnam()
+    assert found is sys.modules["holidays.countries.vietnam"].Vietnam
+    assert found(years=2022, language="vi").get(date(2022, 2, 1)) == "Tết Nguyên Đán"
