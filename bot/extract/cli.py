@@ -1,4 +1,8 @@
-"""``baocao plan extract`` (registered on the ``plan`` command group by ``bot.cli``)."""
+"""``baocao plan extract`` (registered on the ``plan`` command group by ``bot.cli``).
+
+The extractor itself (about 1.5 MB resident) is imported when the command runs: every
+``baocao`` process imports this module to register the command, ``baocao run`` included.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-
-from bot.extract.draft import build_draft
-from bot.extract.errors import ExtractError
-from bot.extract.pipeline import extract_file
-from bot.extract.render import to_json, to_yaml
 
 
 class DraftFormat(StrEnum):
@@ -34,6 +33,11 @@ def extract_command(
     out: Path | None = typer.Option(None, "-o", "--output", help="Write here, not to stdout"),
 ) -> None:
     """Draft a plan file from a plan document FILE, for review, then `baocao plan load`."""
+    from bot.extract.draft import build_draft
+    from bot.extract.errors import ExtractError
+    from bot.extract.pipeline import extract_file
+    from bot.extract.render import to_json, to_yaml
+
     try:
         extraction = extract_file(file)
     except ExtractError as exc:
