@@ -22,6 +22,7 @@ the ratio shows what the product adds to the framework. Target: < 150 MB.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -83,6 +84,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 def _descendants(pid: int) -> list[int]:
     found, todo = [], _children(pid)
     while todo:
@@ -102,6 +107,7 @@ class ChildSampler:
         self.bot_at_peak_kib = 0
         self.samples = 0
         self.children: dict[int, dict[str, float]] = {}  # pid → hwm_kib, first, last
+        self._cmdline = _cmdline(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -124,6 +130,8 @@ class ChildSampler:
         total = bot
         for child in _descendants(self.pid):
             try:
+                if _cmdline(child) == self._cmdline:
+                    continue  # forked, not yet exec'd: its memory is still the bot's
                 rss, hwm = rss_kib(child)
             except (FileNotFoundError, ProcessLookupError, AttributeError):
                 continue  # ended meanwhile (or a zombie, without VmRSS)
@@ -249,9 +257,24 @@ def measure_echo() -> dict[str, Any]:
 
 def imports() -> dict[str, Any]:
     """VmRSS of a process that only imports what ``baocao run`` imports, and which of the
-    ``WATCHED_MODULES`` that brings in."""
+    ``WATCHED_MODULES`` that brings in; if aiohttp is one, VmRSS again with an empty
+    stand-in for ``aiohttp`` and ``aiohttp.web`` (the channels use ``web`` only to serve
+    webhooks), which is what importing it only in webhook mode would save."""
+    rss, loaded, countries = _import_run(stub_aiohttp=False)
+    found = {"kib": rss, "loaded": loaded, "holiday_countries": countries}
+    if "aiohttp" in loaded:
+        found["kib_without_aiohttp"] = _import_run(stub_aiohttp=True)[0]
+    return found
+
+
+def _import_run(*, stub_aiohttp: bool) -> list[Any]:
+    stub = (
+        "import types; stub = types.ModuleType('aiohttp'); "
+        "stub.web = types.ModuleType('aiohttp.web'); "
+        "sys.modules.update({'aiohttp': stub, 'aiohttp.web': stub.web}); "
+    )
     code = (
-        "import re, sys, json; import bot.run, bot.cli; "
+        "import re, sys, json; " + (stub if stub_aiohttp else "") + "import bot.run, bot.cli; "
         "rss = int(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
         f"print(json.dumps([rss, [m for m in {sorted(WATCHED_MODULES)!r} if m in sys.modules], "
         "len([m for m in sys.modules if m.startswith('holidays.countries.')])]))"
@@ -264,10 +287,7 @@ def imports() -> dict[str, Any]:
         text=True,
         check=True,
     )
-    import json
-
-    rss, loaded, countries = json.loads(done.stdout)
-    return {"kib": rss, "loaded": loaded, "holiday_countries": countries}
+    return list(json.loads(done.stdout))
 
 
 def _row(label: str, values: list[float], peer: float | None, runs: str = "", **kw: Any) -> Row:
@@ -309,7 +329,7 @@ def run(people: int = 10_000, repeats: int = 2) -> Section:
             "VmRSS idle after the first tick",
             idle,
             echo_idle,
-            f"{len(idle_samples)} samples in {repeats} runs {spread(idle_samples)} MB",
+            f"{len(idle_samples)} samples in {_runs(repeats)} {spread(idle_samples)} MB",
         ),
         _row("VmHWM (peak) before any /status: start and first tick", before, echo_peak),
         _row("VmRSS after a /status", after, echo_idle),
@@ -318,7 +338,7 @@ def run(people: int = 10_000, repeats: int = 2) -> Section:
             "chart worker, its own peak (VmHWM)",
             workers,
             None,
-            f"{len(workers)} runs {spread(workers)} MB; lived about "
+            f"{_runs(len(workers))} {spread(workers)} MB; lived about "
             f"{median(lived):.1f} s per /status (seen by {SAMPLE_EVERY * 1000:.0f} ms samples)",
             target=False,
             kind="info",
@@ -349,6 +369,11 @@ def run(people: int = 10_000, repeats: int = 2) -> Section:
         echo_idle=echo_idle,
         loaded=imported[0]["loaded"],
         countries=imported[0]["holiday_countries"],
+        aiohttp_mb=(
+            import_mb - median([i["kib_without_aiohttp"] for i in imported]) / MB
+            if "kib_without_aiohttp" in imported[0]
+            else 0.0
+        ),
         rows=ours[0]["reminder_rows"],
     )
     return Section(
@@ -363,12 +388,16 @@ def run(people: int = 10_000, repeats: int = 2) -> Section:
             "coordinator's /status (texts and charts). VmHWM is the peak since start, read "
             "before the /status and after it. The charts are drawn in a short-lived child "
             "process: its own peak and the sum bot + worker while /status is answered are "
-            f"rows of their own. {repeats} runs, medians. Peer: the bare PTB echo bot process."
+            f"rows of their own. {_runs(repeats)}, medians. Peer: the bare PTB echo bot process."
         ),
         rows=rows,
         raw={"ours": ours, "echo": echo, "imports": imported},
         seconds=time.perf_counter() - began,
     )
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
 
 
 def _verdict(value: float) -> str:
@@ -406,7 +435,17 @@ def _notes(**n: Any) -> list[str]:
         "process for good (drawn in the bot process, matplotlib stayed imported after the first "
         "/status).",
     ]
-    extra = [WATCHED_MODULES[m] for m in sorted(WATCHED_MODULES) if m in n["loaded"]]
+    extra = [
+        WATCHED_MODULES[m]
+        + (
+            f", {n['aiohttp_mb']:.0f} MB of the imports: importing it only in webhook mode "
+            "would save that much in polling mode"
+            if m == "aiohttp"
+            else ""
+        )
+        for m in sorted(WATCHED_MODULES)
+        if m in n["loaded"]
+    ]
     if n["countries"] > 1:
         extra.append(f"the holidays of {n['countries']} countries (only Vietnam is used)")
     if extra:
