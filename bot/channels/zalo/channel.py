@@ -12,10 +12,8 @@ import asyncio
 import hmac
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from aiohttp import web
 
 from bot.channels.zalo.api import CHANNEL, ZaloApi, ZaloError
 from bot.channels.zalo.convert import to_inbound, unwrap, update_key
@@ -25,6 +23,9 @@ from bot.core.replies import AnswerButton, Outbound
 from scheduler.sending import Outcome
 from storage import inbound
 from storage.db import session_scope
+
+if TYPE_CHECKING:  # aiohttp (~11 MB) is imported by webhook mode only, when it starts
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
@@ -122,6 +123,8 @@ class ZaloChannel:
 
     async def _start_webhook(self) -> None:
         assert self.webhook_url is not None and self.secret is not None
+        from aiohttp import web
+
         server = web.Application()
         server.router.add_post(urlsplit(self.webhook_url).path or "/", self._receive)
         self._site = web.AppRunner(server, access_log=None)
@@ -131,6 +134,8 @@ class ZaloChannel:
         await self.api.call("setWebhook", url=self.webhook_url, secret_token=self.secret)
 
     async def _receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         assert self.secret is not None
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
