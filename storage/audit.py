@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import Table, func, insert
 from sqlmodel import Session, col, select
 
 from storage.models import AuditLog
 from storage.types import utcnow
+
+_TABLE: Table = AuditLog.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)  # built once; written at once, not at the session's next flush
 
 
 def record(
@@ -23,16 +26,17 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """Append an entry; ``at`` is the caller's clock (the core's), else the wall clock."""
-    session.add(
-        AuditLog(
-            at=at or utcnow(),
-            action=action,
-            outcome=outcome,
-            person_id=person_id,
-            channel=channel,
-            chat_id=chat_id,
-            detail=detail,
-        )
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": at or utcnow(),
+            "action": action,
+            "outcome": outcome,
+            "person_id": person_id,
+            "channel": channel,
+            "chat_id": chat_id,
+            "detail": detail,
+        },
     )
 
 

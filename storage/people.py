@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, bindparam, update
 from sqlmodel import Session, col, select
 
-from storage.models import Agency, ChannelIdentity, Invite, Person
+from storage.models import Agency, ChannelIdentity, DialogueState, Invite, Person
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """What handling a message from a chat starts with, read in one query."""
+
+    person: Person | None  # the active person bound to the chat
+    blocked: bool  # the chat is marked blocked or the person unreachable (see mark_reachable)
+    dialogue: DialogueState | None  # the chat's dialogue row (None: none yet, or no person)
+
+
+# Built once: constructing the expression costs more than running it on SQLite.
+_CONTEXT = (
+    select(Person, ChannelIdentity.blocked_at, DialogueState)
+    .select_from(ChannelIdentity)
+    .join(Person, col(Person.id) == col(ChannelIdentity.person_id))
+    .outerjoin(
+        DialogueState,
+        and_(
+            col(DialogueState.channel) == col(ChannelIdentity.channel),
+            col(DialogueState.chat_id) == col(ChannelIdentity.chat_id),
+        ),
+    )
+    .where(
+        col(ChannelIdentity.channel) == bindparam("channel"),
+        col(ChannelIdentity.chat_id) == bindparam("chat_id"),
+        col(Person.archived_at).is_(None),
+    )
+)
+
+
+def chat_context(session: Session, *, channel: str, chat_id: str) -> ChatContext:
+    """The person bound to the chat, whether it is marked unreachable, and its dialogue row
+    (which lands in the session, so ``dialogues.load_dialogue`` then costs no query)."""
+    row = session.execute(_CONTEXT, {"channel": channel, "chat_id": chat_id}).first()
+    if row is None:
+        return ChatContext(None, False, None)
+    person, blocked_at, dialogue = row
+    blocked = blocked_at is not None or person.unreachable_at is not None
+    return ChatContext(person, blocked, dialogue)
 
 
 def person_by_chat(session: Session, *, channel: str, chat_id: str) -> Person | None:

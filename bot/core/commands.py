@@ -29,6 +29,7 @@ class Command:
     roles: frozenset[str]
     run: Callable[[Turn, str], None]
     aliases: tuple[str, ...] = ()
+    quick: bool = False  # a few small queries: may run on an adapter's event loop
 
 
 def _help(turn: Turn, _args: str) -> None:
@@ -88,7 +89,7 @@ def _cancel(turn: Turn, _args: str) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("report", N_("report progress on an item"), EVERYONE, _report, ("baocao",)),
+    Command("report", N_("report progress on an item"), EVERYONE, _report, ("baocao",), quick=True),
     Command("tasks", N_("your items, due dates and latest status"), EVERYONE, _tasks, ("nhiemvu",)),
     Command("status", N_("consolidated status of the plan"), COORDINATORS, _status, ("tinhhinh",)),
     Command("overdue", N_("agencies that are overdue"), COORDINATORS, _overdue, ("quahan",)),
@@ -100,9 +101,16 @@ COMMANDS: tuple[Command, ...] = (
         ("xuat",),
     ),
     Command("broadcast", N_("send a notice to many people"), ADMINS, _broadcast, ("thongbao",)),
-    Command("help", N_("what this bot can do"), EVERYONE, _help, ("huongdan",)),
-    Command("lang", N_("switch language (Vietnamese / English)"), EVERYONE, _lang, ("ngonngu",)),
-    Command("cancel", N_("cancel the current dialogue"), EVERYONE, _cancel, ("huy",)),
+    Command("help", N_("what this bot can do"), EVERYONE, _help, ("huongdan",), quick=True),
+    Command(
+        "lang",
+        N_("switch language (Vietnamese / English)"),
+        EVERYONE,
+        _lang,
+        ("ngonngu",),
+        quick=True,
+    ),
+    Command("cancel", N_("cancel the current dialogue"), EVERYONE, _cancel, ("huy",), quick=True),
 )
 
 _BY_NAME: dict[str, Command] = {
@@ -136,4 +144,6 @@ def run_command(turn: Turn, name: str, args: str) -> None:
             else turn._("Sorry, this command is for administrators only.")
         )
         return
+    if not command.quick:
+        turn.slow()
     command.run(turn, args)

@@ -2,7 +2,8 @@
 
 Each event is handled in one database transaction: either everything it changes is
 committed together with the audit entry, or nothing is (a crash never leaves half a
-record). Adapters call ``Core.handle`` and perform the returned actions.
+record). Adapters call ``Core.handle`` (blocking: in a worker thread) and perform the
+returned actions; an adapter on an event loop may first try ``Core.handle_now``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from bot.core.events import Inbound
 from bot.core.invites import redeem
 from bot.core.reminders import REMINDER_STEP
 from bot.core.replies import Choice, Outbound, Outbox, Reply
-from bot.core.turn import CoreConfig, Turn
+from bot.core.turn import CoreConfig, NotQuick, Turn
 from bot.i18n import translator
-from storage import dialogues, people
-from storage.db import session_scope
+from storage import dialogues, inbound, people
+from storage.db import WouldWait, is_sqlite, session_scope
 
 log = logging.getLogger(__name__)
 ButtonHandler = Callable[[Turn, str], bool]
@@ -47,25 +48,69 @@ class Core:
         self.default_locale = default_locale
         self.button_handlers: list[ButtonHandler] = []  # reminders, broadcasts plug in here
 
-    def handle(self, event: Inbound, now: datetime | None = None) -> list[Outbound]:
-        """Handle ``event`` at ``now`` (UTC; defaults to the clock) and return the actions."""
+    def handle(
+        self, event: Inbound, now: datetime | None = None, *, update_key: str | None = None
+    ) -> list[Outbound]:
+        """Handle ``event`` at ``now`` (UTC; defaults to the clock) and return the actions.
+
+        ``update_key``: the channel's own id of the update, when the channel may deliver it
+        again (Telegram after a restart that came before the offset was confirmed, or a
+        webhook retry): an update whose key was seen is not handled again, nothing is
+        answered. The key is recorded in the turn's own transaction.
+        """
         now = now or self.clock()
         try:
-            with session_scope(self.engine) as session:
-                person = people.person_by_chat(
-                    session, channel=event.channel, chat_id=event.chat_id
-                )
-                if person is not None and person.id is not None:
-                    people.mark_reachable(
-                        session, channel=event.channel, chat_id=event.chat_id, person_id=person.id
-                    )
-                locale = person.locale if person else self.default_locale
-                turn = Turn(session, event, now, person, translator(locale), self.config)
-                self._dispatch(turn)
-                return turn.out.actions
+            return self._turn(event, now, quick=False, update_key=update_key)
         except Exception:
             log.exception("event from %s chat %s failed", event.channel, event.chat_id)
             return self._apology(event)
+
+    def handle_now(
+        self, event: Inbound, now: datetime | None = None, *, update_key: str | None = None
+    ) -> list[Outbound] | None:
+        """``handle`` if that is sure to be quick, else None (nothing was done: call ``handle``
+        in a worker thread).
+
+        For an adapter on an event loop: a dialogue step, ``/report`` or ``/help`` on SQLite
+        is a few small statements, cheaper to run right here than to hand to a thread and
+        back. None when the database is not SQLite (every statement a round trip), when
+        another connection holds the write lock (SQLite would make this one wait), or when
+        the turn reaches slow work (a consolidated report, a broadcast): that turn is rolled
+        back before it has written anything for good.
+        """
+        if not is_sqlite(self.engine):
+            return None
+        now = now or self.clock()
+        try:
+            return self._turn(event, now, quick=True, update_key=update_key)
+        except (WouldWait, NotQuick):
+            return None
+        except Exception:
+            log.exception("event from %s chat %s failed", event.channel, event.chat_id)
+            return self._apology(event)
+
+    def _turn(
+        self, event: Inbound, now: datetime, *, quick: bool, update_key: str | None
+    ) -> list[Outbound]:
+        with session_scope(self.engine, wait=not quick) as session:
+            # Keys are kept by the wall clock (not the core's): they are forgotten by it.
+            if update_key is not None and not inbound.first_time(
+                session, channel=event.channel, key=update_key, now=datetime.now(UTC)
+            ):
+                log.info(
+                    "update %s from %s seen before: not handled again", update_key, event.channel
+                )
+                return []
+            chat = people.chat_context(session, channel=event.channel, chat_id=event.chat_id)
+            person = chat.person
+            if chat.blocked and person is not None and person.id is not None:
+                people.mark_reachable(
+                    session, channel=event.channel, chat_id=event.chat_id, person_id=person.id
+                )
+            locale = person.locale if person else self.default_locale
+            turn = Turn(session, event, now, person, translator(locale), self.config, quick=quick)
+            self._dispatch(turn)
+            return turn.out.actions
 
     def _apology(self, event: Inbound) -> list[Outbound]:
         t = translator(self.default_locale)
@@ -147,7 +192,7 @@ class Core:
             turn.reply(turn._("Send /report to report progress, or /help to see all commands."))
             return
         data = dialogues.dialogue_data(state)
-        flow = _flow(state.step)
+        flow = _flow(state.step, turn)
         if flow.receive_text(turn, state.step, data):
             return
         offered = [Choice(label, value) for label, value in data.get("choices", [])]
@@ -166,14 +211,18 @@ class Core:
             if not any(handler(turn, payload) for handler in self.button_handlers):
                 progress.mismatch(turn, step, payload)
             return
-        _flow(step).advance(turn, step, data, payload)
+        _flow(step, turn).advance(turn, step, data, payload)
 
 
 FLOWS: dict[str, Flow] = {"report": progress, "bc": broadcast}
+SLOW_FLOWS = frozenset({"bc"})  # a broadcast's steps count or queue its whole audience
 
 
-def _flow(step: str) -> Flow:
-    return FLOWS.get(step.split(":", 1)[0], progress)
+def _flow(step: str, turn: Turn) -> Flow:
+    prefix = step.split(":", 1)[0]
+    if prefix in SLOW_FLOWS:
+        turn.slow()
+    return FLOWS.get(prefix, progress)
 
 
 def _looks_like_token(text: str) -> bool:

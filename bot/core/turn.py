@@ -25,6 +25,10 @@ class CoreConfig:
     failed_invites_per_hour: int = 5
 
 
+class NotQuick(Exception):
+    """Raised by ``Turn.slow`` in a turn that must stay quick (see ``Core.handle_now``)."""
+
+
 @dataclass
 class Turn:
     session: Session
@@ -34,9 +38,16 @@ class Turn:
     t: Translator
     config: CoreConfig
     out: Outbox = field(default_factory=Outbox)
+    quick: bool = False  # handled on an adapter's event loop: no slow work allowed
 
     def _(self, message: str) -> str:
         return self.t._(message)
+
+    def slow(self) -> None:
+        """Announce work that may take long (a consolidated report, a broadcast to many):
+        a quick turn stops here and is rolled back, to be handled again off the loop."""
+        if self.quick:
+            raise NotQuick
 
     def reply(self, text: str, choices: Sequence[Choice] = ()) -> None:
         self.out.send(self.event.channel, self.event.chat_id, Reply(text, tuple(choices)))

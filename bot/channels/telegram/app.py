@@ -18,6 +18,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.convert import to_inbound
+from bot.channels.telegram.ordering import PerChatProcessor
 from bot.channels.telegram.render import perform
 from bot.channels.telegram.tolerant import TolerantBot
 from bot.channels.telegram.transport import TelegramTransport, retry_seconds
@@ -28,11 +29,18 @@ from bot.i18n import translator
 
 log = logging.getLogger(__name__)
 REPLY_RETRIES = 5
+CONCURRENT_UPDATES = 8  # updates of different chats handled at once (one chat: in order)
 
 
 def build_application(core: Core, *, token: str, base_url: str) -> Application:
-    """The PTB application: one handler for every update (see ``channel`` for its lifecycle)."""
-    app = ApplicationBuilder().bot(TolerantBot(token, base_url=base_url)).build()
+    """The PTB application: one handler for every update (see ``channel`` for its lifecycle).
+    Updates of different chats are handled concurrently, those of one chat in order."""
+    app = (
+        ApplicationBuilder()
+        .bot(TolerantBot(token, base_url=base_url))
+        .concurrent_updates(PerChatProcessor(CONCURRENT_UPDATES))
+        .build()
+    )
     app.add_handler(TypeHandler(Update, _handler(core)))
     app.add_error_handler(_log_error)
     return app
@@ -47,11 +55,24 @@ def _handler(
         event = to_inbound(update)
         if event is None:
             return
-        actions = await asyncio.to_thread(core.handle, event)
+        # Telegram hands an update out again until a later poll confirms it (a restart in
+        # between, a webhook retry): its id makes the second delivery a no-op.
+        key = update_key(context.bot.id, update.update_id)
+        # A quick step runs right here (about a millisecond of SQLite, less than the hop to a
+        # thread and back); whatever may wait or take long goes to a worker thread instead,
+        # so the loop keeps serving the other chats.
+        actions = core.handle_now(event, update_key=key)
+        if actions is None:
+            actions = await asyncio.to_thread(core.handle, event, update_key=key)
         for action in actions:
             await _perform_patiently(context.bot, action, event.chat_id)
 
     return handle
+
+
+def update_key(bot_id: int, update_id: int) -> str:
+    """The de-duplication key of an update: its id, per bot (a new token starts anew)."""
+    return f"{bot_id}:{update_id}"
 
 
 async def sending_transport(token: str, base_url: str) -> TelegramTransport:

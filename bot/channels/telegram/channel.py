@@ -27,8 +27,9 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.channels.telegram.app import register_commands, sending_transport
+from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.transport import TelegramTransport
-from storage import leases, outbox
+from storage import inbound, leases, outbox
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ LEASE_TTL = timedelta(seconds=15)
 LEASE_RENEW_SECONDS = 5.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram keeps an update for 24 hours, so no redelivery comes after that; after a week
+# without updates it numbers them anew from a random id, so old keys must not linger.
+UPDATE_KEYS_KEPT = timedelta(days=2)
+FORGET_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class TelegramChannel:
         self.engine, self.holder, self.webhook = engine, holder, webhook
         self.transport: TelegramTransport | None = None
         self._lease_task: asyncio.Task[None] | None = None
+        self._forget_task: asyncio.Task[None] | None = None
         self._site: web.AppRunner | None = None
 
     async def start(self) -> TelegramTransport:
@@ -81,12 +87,14 @@ class TelegramChannel:
             await self._start_webhook(self.webhook)
         else:
             self._lease_task = asyncio.create_task(self._poll_while_leased())
+        self._forget_task = asyncio.create_task(self._forget_old_update_keys())
         return self.transport
 
     async def stop(self) -> None:
-        if self._lease_task is not None:
-            self._lease_task.cancel()
-            await asyncio.gather(self._lease_task, return_exceptions=True)
+        for task in (self._lease_task, self._forget_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
             await asyncio.to_thread(self._release_lease)
@@ -115,6 +123,20 @@ class TelegramChannel:
             return leases.acquire(
                 session, name=POLLER_LEASE, holder=self.holder, now=datetime.now(UTC), ttl=LEASE_TTL
             )
+
+    async def _forget_old_update_keys(self) -> None:
+        """Now and then, drop the keys of updates handled long ago (see ``update_key``)."""
+        while True:
+            try:
+                await asyncio.to_thread(self._forget_update_keys)
+            except Exception as exc:  # a busy database: next time
+                log.warning("old update keys not dropped: %s", exc)
+            await asyncio.sleep(FORGET_EVERY_SECONDS)
+
+    def _forget_update_keys(self) -> None:
+        with session_scope(self.engine) as session:
+            before = datetime.now(UTC) - UPDATE_KEYS_KEPT
+            inbound.forget_before(session, channel=CHANNEL, before=before)
 
     def _release_lease(self) -> None:
         with session_scope(self.engine) as session:
@@ -146,7 +168,8 @@ class TelegramChannel:
         except Exception as exc:  # whatever PTB raises on a malformed body: 400, not 500
             log.warning("webhook request refused: not an update (%s)", exc.__class__.__name__)
             return web.Response(status=400, text="bad update")
-        await self.app.process_update(update)
+        # Through the processor: concurrent requests of one chat are handled in order.
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
         return web.Response(text="ok")
 
     async def _health(self, _request: web.Request) -> web.Response:
