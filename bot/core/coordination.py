@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import TYPE_CHECKING
+
 from bot.core.labels import status_label
-from bot.core.replies import Reply
+from bot.core.replies import Direct, Reply, Send
 from bot.core.turn import Turn
 from storage import progress, repo
+
+if TYPE_CHECKING:
+    from bot.reports.chart_draw import ChartSpec
 
 
 def tasks(turn: Turn) -> None:
@@ -37,7 +43,7 @@ def tasks(turn: Turn) -> None:
 def status(turn: Turn, args: str) -> None:
     """``/status [CODE]``: per item, who reported with which status, who has not, who is late;
     one chart per report item. CODE narrows to one item or one agency."""
-    from bot.reports.api import status_reply  # matplotlib & co.: loaded on first use only
+    from bot.reports.api import status_texts  # the reports stack: loaded on first use only
     from bot.reports.status import UnknownCode
 
     plan_id = _plan_id(turn)
@@ -45,14 +51,21 @@ def status(turn: Turn, args: str) -> None:
         return
     code = args.strip() or None
     try:
-        found = status_reply(turn.session, plan_id=plan_id, now=turn.now, t=turn.t, code=code)
+        found = status_texts(turn.session, plan_id=plan_id, now=turn.now, t=turn.t, code=code)
     except UnknownCode:
         _unknown(turn, code or "")
         return
     for text in found.texts:
         turn.reply(text)
-    for _name, png in found.charts:
-        turn.out.send(turn.event.channel, turn.event.chat_id, Reply("", photo=png))
+    if found.charts:
+        # The charts are drawn in a child process (about a second): the texts go out first.
+        turn.out.later(partial(_charts, found.charts, turn.event.channel, turn.event.chat_id))
+
+
+def _charts(specs: list[tuple[str, ChartSpec]], channel: str, chat_id: str) -> list[Direct]:
+    from bot.reports.api import draw_charts
+
+    return [Send(channel, chat_id, Reply("", photo=png)) for _name, png in draw_charts(specs)]
 
 
 def overdue(turn: Turn) -> None:

@@ -7,6 +7,8 @@ the core also accepts the number or the words of a choice typed as text.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 MAX_CALLBACK_BYTES = 64
@@ -57,7 +59,32 @@ class AnswerButton:
     text: str | None = None
 
 
-Outbound = Send | Edit | AnswerButton
+Direct = Send | Edit | AnswerButton  # an action a channel performs as it is
+
+
+@dataclass(frozen=True)
+class Later:
+    """Slow work (drawing charts) done after the actions before it have been performed, so
+    the person reads the text while it runs; ``produce`` returns the actions to perform
+    then. It runs in a worker thread and must not touch the turn's database session."""
+
+    produce: Callable[[], list[Direct]]
+
+
+Outbound = Direct | Later
+
+
+async def perform_in_order(
+    actions: Sequence[Outbound], perform: Callable[[Direct], Awaitable[None]]
+) -> None:
+    """Perform ``actions`` one after the other through the channel's ``perform``; a
+    ``Later`` is produced (in a thread) when its turn comes, and its actions follow."""
+    for action in actions:
+        if isinstance(action, Later):
+            for produced in await asyncio.to_thread(action.produce):
+                await perform(produced)
+        else:
+            await perform(action)
 
 
 @dataclass
@@ -71,6 +98,9 @@ class Outbox:
 
     def edit(self, channel: str, chat_id: str, message_id: str, reply: Reply) -> None:
         self.actions.append(Edit(channel, chat_id, message_id, reply))
+
+    def later(self, produce: Callable[[], list[Direct]]) -> None:
+        self.actions.append(Later(produce))
 
     def answer(self, callback_id: str | None, text: str | None = None) -> None:
         if callback_id:

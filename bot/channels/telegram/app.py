@@ -24,7 +24,7 @@ from bot.channels.telegram.tolerant import TolerantBot
 from bot.channels.telegram.transport import TelegramTransport, retry_seconds
 from bot.core.commands import COMMANDS
 from bot.core.engine import Core
-from bot.core.replies import Outbound
+from bot.core.replies import Direct, perform_in_order
 from bot.i18n import translator
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ def _handler(
         actions = core.handle_now(event, update_key=key)
         if actions is None:
             actions = await asyncio.to_thread(core.handle, event, update_key=key)
-        for action in actions:
-            await _perform_patiently(context.bot, action, event.chat_id)
+        await perform_in_order(
+            actions, lambda action: _perform_patiently(context.bot, action, event.chat_id)
+        )
 
     return handle
 
@@ -85,7 +86,7 @@ async def sending_transport(token: str, base_url: str) -> TelegramTransport:
     return TelegramTransport(bot)
 
 
-async def _perform_patiently(bot: Bot, action: Outbound, chat_id: str) -> None:
+async def _perform_patiently(bot: Bot, action: Direct, chat_id: str) -> None:
     """Carry out a reply, waiting out flood control (429) a few times; log other failures.
 
     A chat may answer faster than Telegram lets a bot reply (about one message a second

@@ -19,7 +19,7 @@ from bot.channels.zalo.api import CHANNEL, ZaloApi, ZaloError
 from bot.channels.zalo.convert import to_inbound, unwrap, update_key
 from bot.channels.zalo.transport import ZaloTransport
 from bot.core.engine import Core
-from bot.core.replies import AnswerButton, Outbound
+from bot.core.replies import AnswerButton, Direct, perform_in_order
 from scheduler.sending import Outcome
 from storage import inbound
 from storage.db import session_scope
@@ -102,14 +102,14 @@ class ZaloChannel:
             return
         if not await asyncio.to_thread(self._first_time, key):
             return
-        for action in await asyncio.to_thread(self.core.handle, event):
-            await self._perform(action)
+        actions = await asyncio.to_thread(self.core.handle, event)
+        await perform_in_order(actions, self._perform)
 
     def _first_time(self, key: str) -> bool:
         with session_scope(self.core.engine) as session:
             return inbound.first_time(session, channel=CHANNEL, key=key, now=datetime.now(UTC))
 
-    async def _perform(self, action: Outbound) -> None:
+    async def _perform(self, action: Direct) -> None:
         """Send a reply, waiting out flood control (429) a few times, as on Telegram."""
         if isinstance(action, AnswerButton):
             return  # no buttons on Zalo
