@@ -15,9 +15,9 @@ from typing import Any
 from telegram import Bot, BotCommand, Update
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.convert import to_inbound
+from bot.channels.telegram.http import FastPoolRequest
 from bot.channels.telegram.ordering import PerChatProcessor
 from bot.channels.telegram.render import perform
 from bot.channels.telegram.tolerant import TolerantBot
@@ -35,9 +35,12 @@ CONCURRENT_UPDATES = 8  # updates of different chats handled at once (one chat: 
 def build_application(core: Core, *, token: str, base_url: str) -> Application:
     """The PTB application: one handler for every update (see ``channel`` for its lifecycle).
     Updates of different chats are handled concurrently, those of one chat in order."""
+    bot = TolerantBot(
+        token, base_url=base_url, request=FastPoolRequest(), get_updates_request=FastPoolRequest()
+    )
     app = (
         ApplicationBuilder()
-        .bot(TolerantBot(token, base_url=base_url))
+        .bot(bot)
         .concurrent_updates(PerChatProcessor(CONCURRENT_UPDATES))
         .build()
     )
@@ -80,7 +83,9 @@ async def sending_transport(token: str, base_url: str) -> TelegramTransport:
     """A transport on its own ``Bot`` with a wide connection pool for paced bulk sends
     (the polling bot's pool stays free for replies)."""
     bot = Bot(
-        token, base_url=base_url, request=HTTPXRequest(connection_pool_size=128, read_timeout=8.0)
+        token,
+        base_url=base_url,
+        request=FastPoolRequest(connection_pool_size=128, read_timeout=8.0),
     )
     await bot.initialize()
     return TelegramTransport(bot)
