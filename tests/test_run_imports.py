@@ -28,6 +28,7 @@ NOT_IN_RUN = (
     "holidays.countries",
     "yaml",
     "matplotlib",
+    "aiohttp",  # webhook mode only
 )
 
 
@@ -41,7 +42,8 @@ def test_the_run_process_starts_and_ticks_without_other_commands_alembic_or_othe
     script = f"""
 import json, sys
 from datetime import datetime, timezone
-import bot.cli, bot.run  # everything `baocao run` imports
+import bot.cli, bot.run  # everything `baocao run` imports, and the channels it starts
+import bot.channels.telegram.channel, bot.channels.zalo.channel
 from bot.database import open_database
 from bot.settings import Settings
 from scheduler.reminders import materialize

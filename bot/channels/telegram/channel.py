@@ -17,10 +17,9 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from sqlalchemy import Engine
 from telegram import Update
 from telegram.error import InvalidToken
@@ -31,6 +30,9 @@ from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.transport import TelegramTransport
 from storage import inbound, leases, outbox
 from storage.db import session_scope
+
+if TYPE_CHECKING:  # aiohttp (~11 MB) is imported by webhook mode only, when it starts
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 POLLER_LEASE = "telegram:poller"
@@ -143,6 +145,8 @@ class TelegramChannel:
             leases.release(session, name=POLLER_LEASE, holder=self.holder, now=datetime.now(UTC))
 
     async def _start_webhook(self, webhook: Webhook) -> None:
+        from aiohttp import web
+
         server = web.Application()
         server.router.add_post(urlsplit(webhook.url).path or "/", self._receive)
         server.router.add_get("/healthz", self._health)
@@ -155,6 +159,8 @@ class TelegramChannel:
         log.info("webhook listening on %s:%d", webhook.host, webhook.port)
 
     async def _receive(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         assert self.webhook is not None
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.webhook.secret.encode()):
@@ -173,6 +179,8 @@ class TelegramChannel:
         return web.Response(text="ok")
 
     async def _health(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         last = await asyncio.to_thread(self._last_tick)
         return web.json_response(
             {"ok": True, "instance": self.holder, "last_tick": last.isoformat() if last else None}
