@@ -66,8 +66,8 @@ def test_a_burst_of_malformed_updates_leaves_the_bot_alive_and_answering(
     person: Callable[[str], Person],
 ) -> None:
     [chat] = register_many(bot_env, client, 1)
-    # Without flood limits: the bot handles updates one at a time and waits out each 429,
-    # so the answers to one flooding chat (one a second) would hold everyone else's back.
+    # Without flood limits: the bot handles one chat's updates one at a time and waits out
+    # each 429, so the answers to the flooding chat (one a second) would take a minute.
     client.set_limits(enabled=False)
     bot = start_bot()
     stranger = person("Khách")
