@@ -3,12 +3,8 @@
 ``python -m bench.patched_bot PATCH …`` runs ``baocao`` with them; ``PATCH`` is a comma
 separated list of the names below.
 
-``window=X``: ``Limits.window`` (and nothing else) set to X.
-
-``concurrent=N``: the Telegram ``Application`` handles up to N updates at once
-(``ApplicationBuilder.concurrent_updates(N)``) instead of one after the other.
-
-
+``window=X``: ``Limits.window`` (and nothing else) set to X (benchmark 1 shows what the
+gate's margin costs and buys).
 """
 
 from __future__ import annotations
@@ -17,27 +13,13 @@ from typing import Any
 
 
 def apply(patch: str) -> None:
-    """Apply ``patch``, e.g. "", "window=1.0", "window=1.0,concurrent=8"."""
+    """Apply ``patch``, e.g. "" or "window=1.0"."""
     for part in filter(None, (p.strip() for p in patch.split(","))):
         name, _, value = part.partition("=")
         if name == "window":
             _set_window(float(value))
-        elif name == "concurrent":
-            _concurrent_updates(int(value))
         else:
             raise ValueError(f"unknown patch {part!r}")
-
-
-def _concurrent_updates(count: int) -> None:
-    from telegram.ext import ApplicationBuilder
-
-    original = ApplicationBuilder.build
-
-    def build(self: Any) -> Any:
-        self.concurrent_updates(count)
-        return original(self)
-
-    ApplicationBuilder.build = build  # type: ignore[method-assign]
 
 
 def _set_window(window: float) -> None:

@@ -49,10 +49,10 @@ def render(
         "",
         "How to read the tables: *ours* is our code as it is in the tree; *peer* the "
         "comparison run beside it; *ratio* ours ÷ peer (for the scale benchmark: the time at "
-        "1,000,000 rows ÷ the time at 10,000); *runs* the range over the repetitions. Rows "
-        "marked *suggested* measure a change to the product applied by monkeypatching "
-        "(`bench/patches.py`; the product itself is untouched); the notes under each table "
-        "say what to change and why the target is or is not met.",
+        "1,000,000 rows ÷ the time at 10,000); *runs* the range over the repetitions. Other "
+        "rows are diagnosis: a part measured alone, or a knob changed by monkeypatching "
+        "(`bench/patches.py`; the product itself is untouched). The notes under each table "
+        "say how the figure comes about and why the target is or is not met.",
         "",
         "## Machine",
         "",
