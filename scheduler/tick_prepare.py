@@ -24,6 +24,7 @@ from scheduler.policy import ReminderPolicy, apply_quiet_hours, due_day_note, in
 from scheduler.reminders import KIND_EVENT, item_policy
 from storage import reminder_batch
 from storage.models import OutboxState, Person, Plan, PlanItem, Reminder, Status
+from storage.people import chats_by_person
 
 log = logging.getLogger(__name__)
 LATE_AFTER = timedelta(hours=1)
@@ -91,7 +92,7 @@ def _load_facts(session: Session, mains: list[Reminder]) -> Facts:
         items=items,
         assigned=reminder_batch.active_assignments(session, pairs=assignments),
         latest=reminder_batch.latest_statuses(session, pairs=progress),
-        chats=reminder_batch.chats_by_person(session, person_ids=set(people)),
+        chats=chats_by_person(session, person_ids=set(people)),
         calendar=load_calendar(session) if progress else None,
         policies={},
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,6 +73,31 @@ def identities(session: Session, *, person_ids: Sequence[int]) -> list[ChannelId
         col(ChannelIdentity.person_id).in_(person_ids), col(ChannelIdentity.blocked_at).is_(None)
     )
     return list(session.exec(query.order_by(col(ChannelIdentity.id))))
+
+
+def chats_by_person(
+    session: Session, *, person_ids: Collection[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """person id → reachable chats (channel, chat id), oldest first, as
+    ``identities`` lists them; people without one are absent."""
+    if not person_ids:
+        return {}
+    query = (
+        select(
+            col(ChannelIdentity.person_id),
+            col(ChannelIdentity.channel),
+            col(ChannelIdentity.chat_id),
+        )
+        .where(
+            col(ChannelIdentity.person_id).in_(sorted(person_ids)),
+            col(ChannelIdentity.blocked_at).is_(None),
+        )
+        .order_by(col(ChannelIdentity.id))
+    )
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for row in session.execute(query):
+        found[row.person_id].append((row.channel, row.chat_id))
+    return dict(found)
 
 
 def agency_by_code(session: Session, *, code: str) -> Agency | None:

@@ -25,7 +25,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import (
-    ChannelIdentity,
     DialogueState,
     ItemAgency,
     Person,
@@ -85,31 +84,6 @@ def latest_statuses(session: Session, *, pairs: Collection[Pair]) -> dict[Pair, 
         newest, col(ProgressUpdate.id) == newest.c.last_id
     )
     return {(row.item_id, row.agency_id): row.status for row in session.execute(query)}
-
-
-def chats_by_person(
-    session: Session, *, person_ids: Collection[int]
-) -> dict[int, list[tuple[str, str]]]:
-    """person id → reachable chats (channel, chat id), oldest first, as
-    ``people.identities`` lists them; people without one are absent."""
-    if not person_ids:
-        return {}
-    query = (
-        sa_select(
-            col(ChannelIdentity.person_id),
-            col(ChannelIdentity.channel),
-            col(ChannelIdentity.chat_id),
-        )
-        .where(
-            col(ChannelIdentity.person_id).in_(sorted(person_ids)),
-            col(ChannelIdentity.blocked_at).is_(None),
-        )
-        .order_by(col(ChannelIdentity.id))
-    )
-    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for row in session.execute(query):
-        found[row.person_id].append((row.channel, row.chat_id))
-    return dict(found)
 
 
 def _pairs_match(item: Any, agency: Any, pairs: Iterable[Pair]) -> ColumnElement[bool]:
