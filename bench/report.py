@@ -74,8 +74,8 @@ def render(
         "",
         "## Summary",
         "",
-        "Our code as committed, and the suggested changes (measured by monkeypatching, the "
-        "product untouched; each section says what to change):",
+        "Our code as committed, each measure against its target (the sections below give "
+        "every row, the peers and the causes):",
         "",
         "| benchmark | measure | ours | peer | ratio | target | |",
         "|---|---|---|---|---|---|---|",
