@@ -1,8 +1,8 @@
 """The Zalo channel's lifecycle: long polling (one update per ``getUpdates``, 408 when idle)
 or a webhook server checking ``X-Bot-Api-Secret-Token`` in constant time.
 
-Zalo redelivers; every update's message id goes through ``storage.inbound.first_time`` so a
-duplicate is dropped, whichever instance receives it. The bot's own echoes are dropped too.
+Zalo redelivers; every update's message id is recorded in the core's turn (``update_key``)
+so a duplicate is dropped, whichever instance receives it. The bot's own echoes are dropped too.
 A token Zalo rejects (401/404) stops the channel with a clear message.
 """
 
@@ -11,18 +11,15 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bot.channels.zalo.api import CHANNEL, ZaloApi, ZaloError
+from bot.channels.zalo.api import ZaloApi, ZaloError
 from bot.channels.zalo.convert import to_inbound, unwrap, update_key
 from bot.channels.zalo.transport import ZaloTransport
 from bot.core.engine import Core
 from bot.core.replies import AnswerButton, Direct, perform_in_order
 from scheduler.sending import Outcome
-from storage import inbound
-from storage.db import session_scope
 
 if TYPE_CHECKING:  # aiohttp (~11 MB) is imported by webhook mode only, when it starts
     from aiohttp import web
@@ -100,14 +97,13 @@ class ZaloChannel:
         key = update_key(update) if update is not None else None
         if event is None or key is None:
             return
-        if not await asyncio.to_thread(self._first_time, key):
-            return
-        actions = await asyncio.to_thread(self.core.handle, event)
+        # The key is recorded in the turn's own transaction: a duplicate does nothing, and a
+        # turn that fails (or a crash mid-turn) leaves the key unseen, so the redelivery is
+        # handled. A quick step runs right here; the rest goes to a worker thread.
+        actions = self.core.handle_now(event, update_key=key)
+        if actions is None:
+            actions = await asyncio.to_thread(self.core.handle, event, update_key=key)
         await perform_in_order(actions, self._perform)
-
-    def _first_time(self, key: str) -> bool:
-        with session_scope(self.core.engine) as session:
-            return inbound.first_time(session, channel=CHANNEL, key=key, now=datetime.now(UTC))
 
     async def _perform(self, action: Direct) -> None:
         """Send a reply, waiting out flood control (429) a few times, as on Telegram."""
