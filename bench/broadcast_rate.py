@@ -299,7 +299,7 @@ def _notes(results: dict[str, list[dict[str, Any]]]) -> list[str]:
         "interval; the last session's gate timed each slot from the previous send and reached "
         "0.956. No 31 sends ever *start* within `window` (1.025 s: 25 ms of margin for the "
         "time between the gate counting a send and the server receiving it), and a send counts "
-        "until one server second after its *answer* came back (up to `transit_cap`, 60 ms "
+        "until one server second after its *answer* came back (up to `transit_cap`, 150 ms "
         "after its start), so a send delayed in transit cannot squeeze a 31st into the "
         "server's second. Each 429 that still happens widens the window by 10 ms (up to 1.1 s) "
         "for the rest of the run."
