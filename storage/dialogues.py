@@ -144,14 +144,19 @@ def dialogue_data(row: DialogueState) -> dict[str, Any]:
     return data
 
 
+def may_offer(current: str, step: str) -> bool:
+    """Whether ``step`` may be offered to a chat at ``current``: when it is idle or at a step
+    of the same kind (the part before ``:``), whose older offer the new one replaces."""
+    return current == IDLE or current.startswith(step.split(":", 1)[0] + ":")
+
+
 def offer_if_idle(
     session: Session, *, channel: str, chat_id: str, step: str, data: dict[str, Any]
 ) -> bool:
     """Start ``step`` only when the chat is not in the middle of another dialogue (an older
     offer of the same kind is replaced). Used to let a typed number answer a reminder."""
     row = session.get(DialogueState, (channel, chat_id))
-    prefix = step.split(":", 1)[0] + ":"
-    if row is not None and row.step != IDLE and not row.step.startswith(prefix):
+    if row is not None and not may_offer(row.step, step):
         return False
     save_dialogue(session, channel=channel, chat_id=chat_id, step=step, data=data)
     return True

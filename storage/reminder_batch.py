@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.dialogues import may_offer
 from storage.models import (
     DialogueState,
     ItemAgency,
@@ -139,8 +140,7 @@ def _accepted(step: str, offers: list[Offer]) -> list[Offer]:
     each only when the chat is idle or at a step of the same kind (before the ``:``)."""
     made = []
     for offer in offers:
-        prefix = offer.step.split(":", 1)[0] + ":"
-        if step == "idle" or step.startswith(prefix):
+        if may_offer(step, offer.step):
             made.append(offer)
             step = offer.step
     return made
