@@ -9,16 +9,13 @@ extractor and rich's progress bars about 1.5 MB each.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tests.fresh_python import run_fresh
 from tests.scheduler.test_materialize import add_person, load_sample_plan
 
-ROOT = Path(__file__).resolve().parents[1]
 NOT_IN_RUN = (
     "alembic",
     "mako",
@@ -57,20 +54,12 @@ print(json.dumps([
     sorted(m for m in sys.modules if m.startswith("holidays.countries.")),
 ]))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
+    output = run_fresh(
+        script,
         cwd=tmp_path,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
+        env={"DATABASE_URL": engine.url.render_as_string(hide_password=False)},
     )
-    assert done.returncode == 0, done.stderr
-    rows, imported, countries = json.loads(done.stdout)
+    rows, imported, countries = json.loads("\n".join(output))
     assert rows > 0  # the tick did work with the calendar
     assert imported == []
     assert countries == ["holidays.countries.vietnam"]

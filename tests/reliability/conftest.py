@@ -3,7 +3,8 @@
 The end-to-end fixtures (``sandbox``, ``client``, ``start_bot``, ``person``) come from
 ``tests/e2e``; ``bot_env`` is redefined here to copy a database with the sample plan
 loaded once per session instead of running ``baocao plan load`` (a new process) per test:
-the suite runs within a time budget.
+the suite runs within a time budget. ``world`` is the in-process core of
+``tests/reliability/world.py`` on a fresh copy of one members' template per session.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from storage.db import make_engine
 from tests.e2e import conftest as e2e
 from tests.e2e.harness import PLAN, BotEnv
 from tests.reliability.helpers import START, copy_database
+from tests.reliability.world import World, build_template
 
 # The end-to-end fixtures, and the hook that shows the bot's log when a test fails.
 sandbox = e2e.sandbox
@@ -52,3 +54,16 @@ def db(bot_env: BotEnv) -> Iterator[Engine]:
     engine = make_engine(bot_env.database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def members_template(plan_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plan database with one person per role registered (copied by each ``world``)."""
+    return build_template(plan_database, tmp_path_factory.mktemp("members") / "template.db")
+
+
+@pytest.fixture
+def world(members_template: Path, tmp_path: Path) -> Iterator[World]:
+    opened = World.open(members_template, tmp_path)
+    yield opened
+    opened.close()

@@ -7,9 +7,7 @@ A refusal is polite and leaves exactly one ``refused`` audit entry naming the co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, func, select
@@ -19,7 +17,7 @@ from bot.core.events import Inbound
 from bot.core.invites import create_invite
 from storage.db import session_scope
 from storage.models import AuditLog, Broadcast, ChannelIdentity, DialogueState, Person
-from tests.reliability.world import CHANNEL, MEMBERS, NOW, World, build_template, sent_texts
+from tests.reliability.world import CHANNEL, MEMBERS, NOW, World, sent_texts
 
 FOCAL = {"start", "report", "tasks", "lang", "cancel", "help"}
 COORDINATOR = FOCAL | {"status", "overdue", "export"}
@@ -27,18 +25,6 @@ ADMIN = COORDINATOR | {"broadcast"}
 DOCUMENTED = {"focal": FOCAL, "coordinator": COORDINATOR, "admin": ADMIN}
 ALIASES = {alias: c.name for c in COMMANDS for alias in c.aliases}
 EVERY_COMMAND = sorted({c.name for c in COMMANDS} | set(ALIASES) | {"start", "broadcast"})
-
-
-@pytest.fixture(scope="module")
-def template(plan_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(plan_database, tmp_path_factory.mktemp("roles") / "template.db")
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = World.open(template, tmp_path)
-    yield opened
-    opened.close()
 
 
 def _refusals(world: World, chat: str) -> list[tuple[str, str, str | None]]:

@@ -9,7 +9,6 @@ to a worker thread. Also: how many statements each step of a progress dialogue c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,13 @@ from sqlalchemy import Engine, event, text
 
 from bot.core.events import ButtonPress, Inbound
 from bot.core.replies import AnswerButton, Outbound, Send
-from tests.reliability.world import CHANNEL, MEMBERS, World, build_template, offered, sent_texts
+from tests.reliability.world import CHANNEL, MEMBERS, World, offered, sent_texts
 
 FOCAL = MEMBERS[0].chat
 COORDINATOR = next(m.chat for m in MEMBERS if m.role == "coordinator")
 ADMIN = next(m.chat for m in MEMBERS if m.role == "admin")
 NOTE = "Đã tổ chức 02 lớp tập huấn."
 TABLES = ("audit_log", "progress_update", "dialogue_state", "broadcast")
-
-
-@pytest.fixture(scope="module")
-def template(plan_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(plan_database, tmp_path_factory.mktemp("quick") / "template.db")
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = World.open(template, tmp_path)
-    yield opened
-    opened.close()
 
 
 def _press(chat: str, data: str) -> Inbound:
@@ -70,12 +57,12 @@ def _is_wall_clock(value: Any) -> bool:
 
 
 def test_a_dialogue_handled_on_the_loop_answers_and_records_as_in_a_thread(
-    template: Path, tmp_path: Path
+    members_template: Path, tmp_path: Path
 ) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-    threaded = World.open(template, tmp_path / "a")
-    quick = World.open(template, tmp_path / "b")
+    threaded = World.open(members_template, tmp_path / "a")
+    quick = World.open(members_template, tmp_path / "b")
     try:
         expected = _dialogue(threaded.handle)
         got = _dialogue(quick.core.handle_now)

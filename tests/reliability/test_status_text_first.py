@@ -5,29 +5,13 @@ database work is over before the charts are drawn."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from bot.core.events import Inbound
 from bot.core.replies import Direct, Later, Reply, Send, perform_in_order
-from tests.reliability.world import CHANNEL, World, build_template
+from tests.reliability.world import CHANNEL, World
 
 COORDINATOR = "9003"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def template(plan_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(plan_database, tmp_path_factory.mktemp("status") / "template.db")
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = World.open(template, tmp_path)
-    yield opened
-    opened.close()
 
 
 def test_status_sends_its_texts_then_draws_one_chart_per_report_item_later(world: World) -> None:

@@ -4,8 +4,6 @@ the redelivery is handled (nothing is lost)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,19 +11,7 @@ import pytest
 
 from bot.channels.zalo.channel import ZaloChannel
 from bot.core.replies import Direct, Send
-from tests.reliability.world import APOLOGIES, World, build_template
-
-
-@pytest.fixture(scope="module")
-def template(plan_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_template(plan_database, tmp_path_factory.mktemp("zalo") / "template.db")
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    opened = World.open(template, tmp_path)
-    yield opened
-    opened.close()
+from tests.reliability.world import APOLOGIES, World
 
 
 def _body(message_id: str, text: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from bot.i18n import Translator
 from bot.reports.api import status_reply, status_texts
 from bot.reports.chart import ChartError, ChartRenderer, ChartSpec
 from bot.reports.chart_draw import answer
-from tests.reports.seed import NOW, ROOT, Seeded
+from tests.fresh_python import run_fresh
+from tests.reports.seed import NOW, Seeded
 
 VI = Translator("vi")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -60,16 +60,7 @@ with Session(make_engine({reported.url!r})) as session:
 print(len(reply.charts), all(png.startswith(b"\\x89PNG") for _n, png in reply.charts))
 print(sorted(m for m in ("matplotlib", "numpy", "PIL", "openpyxl", "docx") if m in sys.modules))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["2 True", "[]"]
+    assert run_fresh(script) == ["2 True", "[]"]
 
 
 def test_a_worker_ends_with_its_job(reported: Seeded, caplog: pytest.LogCaptureFixture) -> None:

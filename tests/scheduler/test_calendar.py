@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlmodel import Session
 from scheduler import calendar as calendar_module
 from scheduler.calendar import DEFAULT_DAY_OFF_NAME, WorkingCalendar, _public_year, load_calendar
 from storage.models import CalendarDay
+from tests.fresh_python import run_fresh
 
 ROOT = Path(__file__).resolve().parents[2]
 TET_2022 = [date(2022, 1, 31) + timedelta(days=i) for i in range(5)]  # Mon 31/01 - Fri 04/02
@@ -170,16 +169,7 @@ calendar = WorkingCalendar()
 print(calendar.holiday_name(date(2022, 2, 1)), calendar.is_working_day(date(2024, 5, 4)))
 print(sorted(m for m in sys.modules if m.startswith("holidays.countries")))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert run_fresh(script) == [
         "Tết Nguyên Đán True",  # and Saturday 04/05/2024 was a make-up working day
         "['holidays.countries.vietnam']",
     ]

@@ -5,9 +5,6 @@ Every test runs on SQLite and on PostgreSQL (ids ``[sqlite]``, ``[postgresql]``)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,9 +29,8 @@ from storage.migrate import (
     stored_revisions,
     upgrade,
 )
+from tests.fresh_python import run_fresh
 from tests.pg import PostgresServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _empty(database: str, sqlite_file: Path, request: pytest.FixtureRequest) -> Iterator[Engine]:
@@ -179,16 +175,7 @@ upgrade(engine)
 print(",".join(sorted(stored_revisions(engine))))
 print(",".join(m for m in ("alembic", "mako", "pygments") if m in sys.modules))
 """
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    revision, imported = done.stdout.splitlines()
+    revision, imported = run_fresh(script)
     return revision or None, [m for m in imported.split(",") if m]
 
 
