@@ -89,7 +89,7 @@ class BroadcastRun:
         self.now, self.holder = now, holder
         self.reply = Reply(broadcast.text)
         self.gate = asyncio.Semaphore(CONCURRENCY)
-        self.seen: set[int] = set()
+        self.claimed = 0  # deliveries this pass took (a pass never claims a row twice)
         self.cursor = 0  # the highest delivery id this pass has claimed
         self.last_progress = 0.0
         self.chats: dict[int, list[tuple[str, str]]] = {}
@@ -117,7 +117,7 @@ class BroadcastRun:
         await self._flush()
         if await asyncio.to_thread(_close_if_done, self.engine, self.broadcast, self.now):
             await self._report_final()
-        return len(self.seen)
+        return self.claimed
 
     def _claim_size(self) -> int:
         """Claim about ``CLAIM_SECONDS`` of this instance's sending: with several instances
@@ -141,7 +141,7 @@ class BroadcastRun:
             self._claim_size(),
             self.cursor,  # forward only: rows given back for a retry wait for the next pass
         )
-        self.seen.update(d.id or 0 for d in batch)
+        self.claimed += len(batch)
         self.cursor = max((d.id or 0 for d in batch), default=self.cursor)
         self.chats.update(chats)
         return batch

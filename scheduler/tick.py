@@ -46,11 +46,13 @@ async def run_tick(
     morning instead of one claiming it all and sending it alone at its share.
     """
     report = TickReport()
+    first = True
     while True:
         limit = sender.batch_size(CLAIM_SECONDS, most=CLAIM_BATCH)
         messages, last = await asyncio.to_thread(
-            _claim_and_prepare, engine, now, holder, limit, report
+            _claim_and_prepare, engine, now, report, holder=holder, limit=limit, first=first
         )
+        first = False
         if messages:
             beat = holder if last else None
             await _send_and_record(engine, sender, messages, now, beat, report)
@@ -59,14 +61,16 @@ async def run_tick(
 
 
 def _claim_and_prepare(
-    engine: Engine, now: datetime, holder: str, limit: int, report: TickReport
+    engine: Engine, now: datetime, report: TickReport, *, holder: str, limit: int, first: bool
 ) -> tuple[list[Message], bool]:
-    """Claim up to ``limit``, prepare and record what needs no send, in one transaction;
-    returns the messages to send and whether this was the last round (the claim was not
-    full: nothing due is left for this instance). Should preparing fail as a whole (the
-    database), the claim is rolled back with it and the rows wait for the next tick."""
+    """Claim up to ``limit`` for ``holder`` (stale claims released first, in the tick's
+    first round), prepare and record what needs no send, in one transaction; returns the
+    messages to send and whether this was the last round (the claim was not full: nothing
+    due is left for this instance). Should preparing fail as a whole (the database), the
+    claim is rolled back with it and the rows wait for the next tick."""
     with session_scope(engine) as session:
-        outbox.release_stale_claims(session, now=now)
+        if first:
+            outbox.release_stale_claims(session, now=now)
         claimed = outbox.claim_due(session, now=now, holder=holder, limit=limit)
         last = len(claimed) < limit
         messages = prepare(session, claimed, now)
